@@ -1,0 +1,24 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "dicomcrawler",
+    products: [
+        .executable(name: "dicomcrawler", targets: ["dicomcrawler"]),
+        .library(name: "DICOM", targets: ["DICOM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        .target(name: "DICOM", dependencies: ["CZlib"]),
+        .executableTarget(
+            name: "dicomcrawler",
+            dependencies: ["DICOM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "CommandTests", dependencies: ["dicomcrawler"]),
+    ]
+)

@@ -1,0 +1,260 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+
+/// A forward-only byte stream over memory, a file (read lazily with `pread`, skipped by seeking),
+/// or a raw-deflate stream on top of either. Offsets are positions in the logical stream.
+final class ByteInput {
+    private(set) var buffer: [UInt8]
+    /// Index of the next unread byte in `buffer`.
+    var pos: Int
+    /// Logical offset of `buffer[0]`.
+    private(set) var base: Int
+    private let source: Source
+    /// Bytes fetched from the underlying file or memory (for "reads only what it needs").
+    private(set) var bytesFetched: Int = 0
+    private var nextChunk: Int
+
+    enum Source {
+        case memory(count: Int)
+        case file(fd: Int32, size: Int)
+        case inflate(Inflater)
+    }
+
+    /// The whole stream is `bytes`; nothing is copied.
+    init(bytes: [UInt8]) {
+        buffer = bytes
+        pos = 0
+        base = 0
+        source = .memory(count: bytes.count)
+        nextChunk = 0
+        bytesFetched = bytes.count
+    }
+
+    /// Reads lazily from an open file descriptor, starting at offset 0.
+    init(fd: Int32, size: Int, firstChunk: Int) {
+        buffer = []
+        pos = 0
+        base = 0
+        source = .file(fd: fd, size: size)
+        nextChunk = max(firstChunk, 256)
+    }
+
+    /// Inflates `underlying` from its current position (raw deflate, or zlib-wrapped if the data
+    /// starts with a zlib header, which some writers wrongly add).
+    init(inflating underlying: ByteInput) throws {
+        buffer = []
+        pos = 0
+        base = 0
+        source = .inflate(try Inflater(underlying))
+        nextChunk = 16384
+    }
+
+    @inline(__always) var offset: Int { base + pos }
+    @inline(__always) var available: Int { buffer.count - pos }
+
+    /// Total size of the stream if known (memory, file); nil for inflated streams.
+    var knownSize: Int? {
+        switch source {
+        case .memory(let count): return count
+        case .file(_, let size): return size
+        case .inflate: return nil
+        }
+    }
+
+    /// Offset in the underlying file where the inflated stream's compressed data began.
+    var inflatedFrom: Int? {
+        if case .inflate(let inf) = source { return inf.startOffset }
+        return nil
+    }
+
+    /// Makes at least `n` bytes available at `pos`. False if the stream ends first (then
+    /// `available` bytes remain).
+    @inline(__always) func ensure(_ n: Int) throws -> Bool {
+        if available >= n { return true }
+        return try fill(n)
+    }
+
+    private func fill(_ n: Int) throws -> Bool {
+        switch source {
+        case .memory:
+            return false
+        case .file(let fd, let size):
+            // Drop consumed bytes, then read at least what is missing, in growing chunks.
+            if pos > 0 {
+                buffer.removeSubrange(0..<pos)
+                base += pos
+                pos = 0
+            }
+            let fileOffset = base + buffer.count
+            let remaining = size - fileOffset
+            if remaining <= 0 { return false }
+            let want = min(max(n - buffer.count, nextChunk), remaining)
+            nextChunk = min(nextChunk * 2, 1 << 20)
+            let old = buffer.count
+            buffer.reserveCapacity(old + want)
+            var got = 0
+            var failure: Int32 = 0
+            buffer.append(contentsOf: repeatElement(0, count: want))
+            buffer.withUnsafeMutableBytes { raw in
+                while got < want {
+                    let r = pread(fd, raw.baseAddress! + old + got, want - got, off_t(fileOffset + got))
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if r == 0 { break }
+                    got += r
+                }
+            }
+            if got < want { buffer.removeLast(want - got) }
+            bytesFetched += got
+            if failure != 0 {
+                throw DICOMError(.io, offset: fileOffset + got, "read failed: \(String(cString: strerror(failure)))")
+            }
+            return available >= n
+        case .inflate(let inflater):
+            if pos > 0 {
+                buffer.removeSubrange(0..<pos)
+                base += pos
+                pos = 0
+            }
+            while buffer.count < n {
+                if try !inflater.inflateMore(into: &buffer, max: max(n - buffer.count, nextChunk)) { break }
+            }
+            return available >= n
+        }
+    }
+
+    /// Skips `n` bytes; false if the stream ends first (then it is positioned at the end).
+    func skip(_ n: Int) throws -> Bool {
+        if n <= available {
+            pos += n
+            return true
+        }
+        switch source {
+        case .memory(let count):
+            _ = count
+            pos = buffer.count
+            return false
+        case .file(_, let size):
+            let target = offset + n
+            buffer.removeAll(keepingCapacity: true)
+            pos = 0
+            if target > size {
+                base = size
+                return false
+            }
+            base = target
+            return true
+        case .inflate:
+            var left = n
+            while left > 0 {
+                if available == 0, try !fill(min(left, 1 << 16)) , available == 0 { return false }
+                let step = min(left, available)
+                pos += step
+                left -= step
+            }
+            return true
+        }
+    }
+
+    @inline(__always) func u8(at i: Int) -> UInt8 { buffer[pos + i] }
+
+    @inline(__always) func u16(at i: Int, bigEndian: Bool) -> UInt16 {
+        let a = UInt16(buffer[pos + i]), b = UInt16(buffer[pos + i + 1])
+        return bigEndian ? a << 8 | b : b << 8 | a
+    }
+
+    @inline(__always) func u32(at i: Int, bigEndian: Bool) -> UInt32 {
+        let b0 = UInt32(buffer[pos + i]), b1 = UInt32(buffer[pos + i + 1])
+        let b2 = UInt32(buffer[pos + i + 2]), b3 = UInt32(buffer[pos + i + 3])
+        return bigEndian ? b0 << 24 | b1 << 16 | b2 << 8 | b3 : b3 << 24 | b2 << 16 | b1 << 8 | b0
+    }
+
+    /// Reads `n` bytes (the caller has checked they exist with `ensure`).
+    func take(_ n: Int) -> [UInt8] {
+        let out = Array(buffer[pos..<(pos + n)])
+        pos += n
+        return out
+    }
+}
+
+/// Raw-deflate decompression of the rest of a `ByteInput`.
+final class Inflater {
+    private let input: ByteInput
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var finished = false
+    let startOffset: Int
+
+    init(_ input: ByteInput) throws {
+        self.input = input
+        startOffset = input.offset
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // A zlib header (CMF 0x78, FCHECK) means a zlib stream; the standard says raw deflate.
+        var windowBits: Int32 = -15
+        if try input.ensure(2) {
+            let cmf = UInt16(input.u8(at: 0)), flg = UInt16(input.u8(at: 1))
+            if cmf & 0x0F == 8, cmf >> 4 <= 7, (cmf << 8 | flg) % 31 == 0 { windowBits = 15 }
+        }
+        let rc = inflateInit2_(stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        if rc != Z_OK {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw DICOMError(.deflate, offset: startOffset, "inflateInit failed (\(rc))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Appends up to `max` inflated bytes; false when the stream has ended and nothing was added.
+    func inflateMore(into buffer: inout [UInt8], max: Int) throws -> Bool {
+        if finished { return false }
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: max))
+        var produced = 0
+        defer { buffer.removeLast(max - produced) }
+        while produced == 0 {
+            if input.available == 0 {
+                _ = try input.ensure(16384)
+                if input.available == 0 {
+                    // Compressed data ended without the end-of-stream marker.
+                    finished = true
+                    throw DICOMError(.deflate, offset: input.offset, "deflated data ends before the end of the compressed stream")
+                }
+            }
+            let consumedIn: Int
+            let rc: Int32
+            (rc, consumedIn, produced) = input.buffer.withUnsafeBytes { inRaw in
+                buffer.withUnsafeMutableBytes { outRaw in
+                    stream.pointee.next_in = UnsafeMutablePointer(mutating: inRaw.baseAddress!.assumingMemoryBound(to: Bytef.self) + input.pos)
+                    stream.pointee.avail_in = UInt32(input.available)
+                    stream.pointee.next_out = outRaw.baseAddress!.assumingMemoryBound(to: Bytef.self) + old
+                    stream.pointee.avail_out = UInt32(max)
+                    let rc = inflate(stream, Z_NO_FLUSH)
+                    return (rc, input.available - Int(stream.pointee.avail_in), max - Int(stream.pointee.avail_out))
+                }
+            }
+            input.pos += consumedIn
+            if rc == Z_STREAM_END {
+                finished = true
+                return produced > 0
+            }
+            if rc != Z_OK && rc != Z_BUF_ERROR {
+                finished = true
+                let msg = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
+                throw DICOMError(.deflate, offset: input.offset, "inflate failed: \(msg)")
+            }
+        }
+        return true
+    }
+}

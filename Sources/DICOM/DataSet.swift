@@ -1,0 +1,96 @@
+/// One data element as read.
+public struct Element: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        /// The value bytes as stored (byte order of the data set).
+        case bytes([UInt8])
+        /// A value the reader skipped (bulk data, pixel data, or not asked for): where it is.
+        case notLoaded(offset: Int, length: Int)
+        /// A sequence's items.
+        case sequence([DataSet])
+        /// Encapsulated pixel data: the offset and length of each item (basic offset table first).
+        case fragments([Fragment])
+    }
+
+    public struct Fragment: Sendable, Equatable {
+        public let offset: Int
+        public let length: Int
+    }
+
+    public let tag: Tag
+    /// The VR used to interpret the value: the file's, or the dictionary's for implicit VR and for
+    /// `UN` elements whose tag the dictionary knows (as pydicom does).
+    public let vr: VR
+    /// The VR written in the file (nil in implicit VR).
+    public let fileVR: VR?
+    /// The length field as stored (0xFFFFFFFF for undefined length).
+    public let length: UInt32
+    /// Byte offset of the element's tag in the stream.
+    public let offset: Int
+    public var value: Value
+
+    public var hasUndefinedLength: Bool { length == 0xFFFF_FFFF }
+
+    public var bytes: [UInt8]? {
+        if case .bytes(let b) = value { return b }
+        return nil
+    }
+
+    public var items: [DataSet]? {
+        if case .sequence(let s) = value { return s }
+        return nil
+    }
+}
+
+/// An ordered list of elements with the context needed to render them: character set and byte order.
+public struct DataSet: Sendable, Equatable {
+    public var elements: [Element]
+    public var characterSet: SpecificCharacterSet
+    public var isBigEndian: Bool
+
+    public init(elements: [Element] = [], characterSet: SpecificCharacterSet = .default, bigEndian: Bool = false) {
+        self.elements = elements
+        self.characterSet = characterSet
+        self.isBigEndian = bigEndian
+    }
+
+    public var isEmpty: Bool { elements.isEmpty }
+    public var count: Int { elements.count }
+
+    public subscript(tag: Tag) -> Element? {
+        // Elements are in ascending order in conforming files: binary search, then a linear
+        // look in case the file is not sorted.
+        var lo = 0, hi = elements.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let t = elements[mid].tag
+            if t == tag { return elements[mid] }
+            if t < tag { lo = mid + 1 } else { hi = mid }
+        }
+        return elements.first { $0.tag == tag }
+    }
+
+    public subscript(keyword: String) -> Element? {
+        guard let tag = DataDictionary.tag(forKeyword: keyword) else { return nil }
+        return self[tag]
+    }
+
+    public func contains(_ tag: Tag) -> Bool { self[tag] != nil }
+
+    /// The value rendered as text, as pydicom's `str()` of the value gives it (multiple values joined
+    /// with a backslash); nil if the element is absent. See `render(_:)`.
+    public func string(_ tag: Tag) -> String? {
+        guard let e = self[tag] else { return nil }
+        return render(e)
+    }
+
+    public func string(_ keyword: String) -> String? {
+        guard let tag = DataDictionary.tag(forKeyword: keyword) else { return nil }
+        return string(tag)
+    }
+
+    /// The creator string of a private element's block, e.g. `SIEMENS CSA HEADER` for (0029,1010).
+    public func privateCreator(of tag: Tag) -> String? {
+        guard let creatorTag = tag.privateCreatorTag, let e = self[creatorTag], let b = e.bytes else { return nil }
+        return render(Element(tag: creatorTag, vr: .LO, fileVR: nil, length: e.length, offset: e.offset, value: .bytes(b)))
+    }
+}

@@ -1,0 +1,50 @@
+/// Minimal, deterministic JSON text output (keys in the order given).
+public enum JSONText {
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let h = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension DataSet {
+    /// The key of an element in JSON output: its keyword, or `GGGGEEEE` (as in the DICOM JSON
+    /// model) when it has none or shares it with other tags (repeating groups, private tags).
+    public func jsonKey(_ tag: Tag) -> String {
+        if !tag.isPrivate, let kw = DataDictionary.keyword(for: tag), DataDictionary.tag(forKeyword: kw) == tag { return kw }
+        return tag.hexString
+    }
+
+    /// `{"Keyword": "value", ...}` with sequences as arrays of such objects.
+    public func jsonObject(maxBinaryBytes: Int = 64) -> String {
+        var out = "{"
+        var first = true
+        for e in elements {
+            if !first { out += ", " }
+            first = false
+            out += JSONText.quote(jsonKey(e.tag)) + ": "
+            if case .sequence(let items) = e.value {
+                out += "[" + items.map { $0.jsonObject(maxBinaryBytes: maxBinaryBytes) }.joined(separator: ", ") + "]"
+            } else {
+                out += JSONText.quote(render(e, maxBinaryBytes: maxBinaryBytes))
+            }
+        }
+        return out + "}"
+    }
+}
