@@ -18,6 +18,7 @@ let package = Package(
             name: "dicomcrawler",
             dependencies: ["DICOM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
+        .executableTarget(name: "make-examples", dependencies: ["DICOM"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler"]),

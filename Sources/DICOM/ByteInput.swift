@@ -7,7 +7,7 @@ import CZlib
 
 /// A forward-only byte stream over memory, a file (read lazily with `pread`, skipped by seeking),
 /// or a raw-deflate stream on top of either. Offsets are positions in the logical stream.
-final class ByteInput {
+struct ByteInput {
     private(set) var buffer: [UInt8]
     /// Index of the next unread byte in `buffer`.
     var pos: Int
@@ -45,7 +45,7 @@ final class ByteInput {
 
     /// Inflates `underlying` from its current position (raw deflate, or zlib-wrapped if the data
     /// starts with a zlib header, which some writers wrongly add).
-    init(inflating underlying: ByteInput) throws {
+    init(inflating underlying: consuming ByteInput) throws {
         buffer = []
         pos = 0
         base = 0
@@ -65,6 +65,17 @@ final class ByteInput {
         }
     }
 
+    /// Bytes fetched from the file or memory underneath (through the inflater, if any).
+    var sourceBytesFetched: Int {
+        if case .inflate(let inf) = source { return inf.input.bytesFetched }
+        return bytesFetched
+    }
+
+    var isInflated: Bool {
+        if case .inflate = source { return true }
+        return false
+    }
+
     /// Offset in the underlying file where the inflated stream's compressed data began.
     var inflatedFrom: Int? {
         if case .inflate(let inf) = source { return inf.startOffset }
@@ -73,12 +84,12 @@ final class ByteInput {
 
     /// Makes at least `n` bytes available at `pos`. False if the stream ends first (then
     /// `available` bytes remain).
-    @inline(__always) func ensure(_ n: Int) throws -> Bool {
+    @inline(__always) mutating func ensure(_ n: Int) throws -> Bool {
         if available >= n { return true }
         return try fill(n)
     }
 
-    private func fill(_ n: Int) throws -> Bool {
+    private mutating func fill(_ n: Int) throws -> Bool {
         switch source {
         case .memory:
             return false
@@ -131,7 +142,7 @@ final class ByteInput {
     }
 
     /// Skips `n` bytes; false if the stream ends first (then it is positioned at the end).
-    func skip(_ n: Int) throws -> Bool {
+    mutating func skip(_ n: Int) throws -> Bool {
         if n <= available {
             pos += n
             return true
@@ -177,7 +188,7 @@ final class ByteInput {
     }
 
     /// Reads `n` bytes (the caller has checked they exist with `ensure`).
-    func take(_ n: Int) -> [UInt8] {
+    mutating func take(_ n: Int) -> [UInt8] {
         let out = Array(buffer[pos..<(pos + n)])
         pos += n
         return out
@@ -186,19 +197,20 @@ final class ByteInput {
 
 /// Raw-deflate decompression of the rest of a `ByteInput`.
 final class Inflater {
-    private let input: ByteInput
+    private(set) var input: ByteInput
     private let stream: UnsafeMutablePointer<z_stream>
     private var finished = false
     let startOffset: Int
 
-    init(_ input: ByteInput) throws {
+    init(_ input: consuming ByteInput) throws {
         self.input = input
         startOffset = input.offset
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // A zlib header (CMF 0x78, FCHECK) means a zlib stream; the standard says raw deflate.
         var windowBits: Int32 = -15
-        if try input.ensure(2) {
+        if try self.input.ensure(2) {
+            let input = self.input
             let cmf = UInt16(input.u8(at: 0)), flg = UInt16(input.u8(at: 1))
             if cmf & 0x0F == 8, cmf >> 4 <= 7, (cmf << 8 | flg) % 31 == 0 { windowBits = 15 }
         }

@@ -176,15 +176,22 @@ public struct SpecificCharacterSet: Hashable, Sendable {
         case "ISO 2022 IR 58", "ISO 2022 58": return (.system("GB2312"), .gb2312, false)
         default: break
         }
-        let single: [String: String] = [
-            "101": "ISO-8859-2", "109": "ISO-8859-3", "110": "ISO-8859-4", "144": "ISO-8859-5",
-            "127": "ISO-8859-6", "126": "ISO-8859-7", "138": "ISO-8859-8", "148": "ISO-8859-9",
-            "203": "ISO-8859-15", "166": "TIS-620",
-        ]
         for prefix in ["ISO_IR ", "ISO 2022 IR "] where term.hasPrefix(prefix) {
-            if let name = single[String(term.dropFirst(prefix.count))] {
-                return (.system(name), .singleByte(name), false)
+            let name: String
+            switch term.dropFirst(prefix.count) {
+            case "101": name = "ISO-8859-2"
+            case "109": name = "ISO-8859-3"
+            case "110": name = "ISO-8859-4"
+            case "144": name = "ISO-8859-5"
+            case "127": name = "ISO-8859-6"
+            case "126": name = "ISO-8859-7"
+            case "138": name = "ISO-8859-8"
+            case "148": name = "ISO-8859-9"
+            case "203": name = "ISO-8859-15"
+            case "166": name = "TIS-620"
+            default: return nil
             }
+            return (.system(name), .singleByte(name), false)
         }
         return nil
     }

@@ -33,7 +33,12 @@ extension DataSet {
 
     /// `{"Keyword": "value", ...}` with sequences as arrays of such objects.
     public func jsonObject(maxBinaryBytes: Int = 64) -> String {
-        var out = "{"
+        "{" + jsonMembers(maxBinaryBytes: maxBinaryBytes) + "}"
+    }
+
+    /// The members of `jsonObject` without the braces (to merge two data sets into one object).
+    public func jsonMembers(maxBinaryBytes: Int = 64) -> String {
+        var out = ""
         var first = true
         for e in elements {
             if !first { out += ", " }
@@ -45,6 +50,6 @@ extension DataSet {
                 out += JSONText.quote(render(e, maxBinaryBytes: maxBinaryBytes))
             }
         }
-        return out + "}"
+        return out
     }
 }

@@ -10,7 +10,12 @@ public struct ReadOptions: Sendable {
     public var stopBefore: Tag?
     /// Keep only these top-level elements (plus Specific Character Set and Pixel Representation,
     /// which decoding needs), skip the rest by seeking, and stop after the highest one.
-    public var tags: Set<Tag>?
+    public var tags: Set<Tag>? {
+        didSet { computeWanted() }
+    }
+    /// `tags` plus what decoding needs, and the highest of `tags` (computed once, not per file).
+    private(set) var wanted: [Tag]?
+    private(set) var lastWanted: Tag?
     /// Binary values (OB, OW, OF, OD, OL, OV, UN) longer than this are skipped, not loaded.
     public var bulkThreshold: Int
     /// No value longer than this is loaded, whatever its VR.
@@ -29,6 +34,19 @@ public struct ReadOptions: Sendable {
         self.maxValueLength = maxValueLength
         self.maxDepth = maxDepth
         self.firstReadSize = firstReadSize
+        computeWanted()
+    }
+
+    private mutating func computeWanted() {
+        guard var t = tags else {
+            wanted = nil
+            lastWanted = nil
+            return
+        }
+        lastWanted = t.max()
+        t.insert(.specificCharacterSet)
+        t.insert(.pixelRepresentation)
+        wanted = t.sorted()
     }
 
     /// Everything before the pixel data.
@@ -111,30 +129,22 @@ public enum DICOMReader {
 /// nesting depth is bounded by `maxDepth` and never by the call stack.
 struct Parser {
     var input: ByteInput
-    let rawInput: ByteInput
     let options: ReadOptions
     var warnings: [String] = []
     var explicit = true
     var bigEndian = false
     var pixelRepresentation: UInt16 = 0
     let lastWanted: Tag?
-    var wanted: Set<Tag>?
+    /// Sorted; searched with a binary search (cheaper than hashing for a handful of tags).
+    let wanted: [Tag]?
     /// The top-level data set being read (kept so that an error can return what was read).
     var currentRoot: ItemFrame?
 
     init(input: ByteInput, options: ReadOptions) {
         self.input = input
-        self.rawInput = input
         self.options = options
-        if var tags = options.tags {
-            lastWanted = tags.max()
-            tags.insert(.specificCharacterSet)
-            tags.insert(.pixelRepresentation)
-            wanted = tags
-        } else {
-            lastWanted = nil
-            wanted = nil
-        }
+        lastWanted = options.lastWanted
+        wanted = options.wanted
     }
 
     // MARK: file structure
@@ -142,7 +152,7 @@ struct Parser {
     mutating func parseFile(into file: inout DicomFile) {
         defer {
             file.warnings = warnings + file.meta.characterSet.warnings + file.dataSet.characterSet.warnings
-            file.bytesRead = rawInput.bytesFetched
+            file.bytesRead = input.sourceBytesFetched
         }
         do {
             // Preamble and DICM prefix?
@@ -194,7 +204,7 @@ struct Parser {
             file.dataSet = try parseDataSet(root: true, group2Only: false, stopped: &file.stoppedEarly)
         } catch let error as DICOMError {
             var e = error
-            if input !== rawInput && e.kind != .io { e.inInflatedData = true }
+            if input.isInflated && e.kind != .io { e.inInflatedData = true }
             file.error = e
             if let partial = partialRoot {
                 file.dataSet = partial
@@ -459,7 +469,7 @@ struct Parser {
             let known = implicitVR(tag)
             if known != .UN { vr = known }
         }
-        let keep = !isRoot || wanted == nil || wanted!.contains(tag)
+        let keep = !isRoot || wanted == nil || isWanted(tag)
         let valueOffset = input.offset
         let undefined = length == 0xFFFF_FFFF
 
@@ -519,6 +529,17 @@ struct Parser {
         if keep {
             item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .bytes(bytes)))
         }
+    }
+
+    @inline(__always) private func isWanted(_ tag: Tag) -> Bool {
+        guard let w = wanted else { return true }
+        var lo = 0, hi = w.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if w[mid] == tag { return true }
+            if w[mid] < tag { lo = mid + 1 } else { hi = mid }
+        }
+        return false
     }
 
     /// Encapsulated pixel data: items up to the sequence delimiter, skipped by seeking.

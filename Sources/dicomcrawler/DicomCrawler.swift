@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct DicomCrawler: ParsableCommand {
@@ -9,10 +12,26 @@ struct DicomCrawler: ParsableCommand {
             Subcommands:
               dump    print the elements of DICOM files (like dcmdump), or one JSON object per file
 
-            Exit status: 0 success, 1 some input could not be read, 2 usage error.
+            Exit status: 0 success; 1 some input could not be read or some output not written; \
+            2 usage error (bad option or argument).
             """,
         version: dicomcrawlerVersion,
         subcommands: [Dump.self])
+
+    /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                fputs(fullMessage(for: error) + "\n", stderr)
+                Self.exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 let dicomcrawlerVersion = "0.1.0"

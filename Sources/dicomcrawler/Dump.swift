@@ -51,14 +51,13 @@ struct Dump: ParsableCommand {
     }
 
     func jsonLine(_ file: DicomFile, path: String) -> String {
-        var merged = file.dataSet
-        merged.elements = file.meta.elements + file.dataSet.elements
+        let members = [file.meta, file.dataSet].map { $0.jsonMembers(maxBinaryBytes: maxValueBytes) }.filter { !$0.isEmpty }
         return "{\"path\": \(JSONText.quote(path)), "
             + "\"transfer_syntax\": \(file.transferSyntax.map { JSONText.quote($0.uid) } ?? "null"), "
             + "\"preamble\": \(file.hasPreamble), "
             + "\"error\": \(file.error.map { JSONText.quote($0.description) } ?? "null"), "
             + "\"warnings\": [\(file.warnings.map(JSONText.quote).joined(separator: ", "))], "
-            + "\"elements\": \(merged.jsonObject(maxBinaryBytes: maxValueBytes))}"
+            + "\"elements\": {\(members.joined(separator: ", "))}}"
     }
 
     func printText(_ file: DicomFile, path: String) {

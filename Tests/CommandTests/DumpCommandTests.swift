@@ -1,0 +1,93 @@
+import DICOM
+import Foundation
+import XCTest
+
+/// Runs the built `dicomcrawler` binary.
+func runTool(_ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
+    let p = Process()
+    p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin
+        : URL(fileURLWithPath: repoRoot()).appendingPathComponent(".build/debug/dicomcrawler")
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+func repoRoot() -> String {
+    URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+final class DumpCommandTests: XCTestCase {
+    var examples: String { repoRoot() + "/examples" }
+
+    func testJSONLinesForGoodAndBadFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let good = DICOMWriter().write(DataSet([.string(.patientName, "Doe^John"), .string(Tag(0x0008_0008), "ORIGINAL\\PRIMARY"),
+                                                .sequence(Tag(0x0008_1140), [DataSet([.string(Tag(0x0008_1155), "1.2.3")])])]))
+        try Data(good).write(to: dir.appendingPathComponent("good.dcm"))
+        try Data(good.prefix(good.count - 5)).write(to: dir.appendingPathComponent("cut.dcm"))
+        try Data("not dicom".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        let r = try runTool(["dump", "--json", "good.dcm", "cut.dcm", "notes.txt", "missing.dcm"], cwd: dir.path)
+        XCTAssertEqual(r.status, 1)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        let objs = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(objs[0]["path"] as? String, "good.dcm")
+        XCTAssertEqual(objs[0]["preamble"] as? Bool, true)
+        XCTAssertTrue(objs[0]["error"] is NSNull)
+        XCTAssertEqual(objs[0]["transfer_syntax"] as? String, "1.2.840.10008.1.2.1")
+        let elements = objs[0]["elements"] as! [String: Any]
+        XCTAssertEqual(elements["PatientName"] as? String, "Doe^John")
+        XCTAssertEqual(elements["ImageType"] as? String, "ORIGINAL\\PRIMARY")
+        XCTAssertEqual(elements["TransferSyntaxUID"] as? String, "1.2.840.10008.1.2.1")
+        let seq = elements["ReferencedImageSequence"] as? [[String: Any]]
+        XCTAssertEqual(seq?.first?["ReferencedSOPInstanceUID"] as? String, "1.2.3")
+        XCTAssertTrue((objs[1]["error"] as? String)?.contains("truncated at byte") == true, "\(objs[1])")
+        XCTAssertTrue((objs[2]["error"] as? String)?.hasPrefix("not DICOM") == true)
+        XCTAssertTrue((objs[3]["error"] as? String)?.hasPrefix("I/O error") == true)
+        XCTAssertTrue(objs[3]["transfer_syntax"] is NSNull)
+    }
+
+    func testTextDumpOfTheExamples() throws {
+        let r = try runTool(["dump", "subj-02/t2_FLAIR_3D_sag/IM0001.dcm"], cwd: examples)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("# Used TransferSyntax: Explicit VR Big Endian"))
+        XCTAssertTrue(r.stdout.contains("(0010,0010) PN [Müller^Jörg]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0028,0010) US 8"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(7fe0,0010) OW (not loaded)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("# 174, 1 FileMetaInformationGroupLength") || r.stdout.contains("FileMetaInformationGroupLength"))
+    }
+
+    func testExampleTreeReadsBack() throws {
+        let r = try runTool(["dump", "--json", "--header", "subj-01/02_t1_mprage_sag_p2_iso/IM0001.dcm",
+                             "subj-02/t1_mprage_sag_p2_iso/IM0002.dcm", "subj-03/scans/t1_mprage_sag_p2_iso/IM0003.dcm"], cwd: examples)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let objs = try r.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let names = objs.map { ($0["elements"] as! [String: Any])["PatientName"] as? String }
+        XCTAssertEqual(names, ["Example^Anna", "Müller^Jörg", "山田^太郎"])
+        XCTAssertEqual(objs.map { $0["transfer_syntax"] as? String }, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.1"])
+        XCTAssertEqual(objs.map { $0["preamble"] as? Bool }, [true, true, false])
+    }
+
+    func testVersionAndHelp() throws {
+        let v = try runTool(["--version"])
+        XCTAssertEqual(v.status, 0)
+        XCTAssertTrue(v.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, v.stdout)
+        let h = try runTool(["dump", "--help"])
+        XCTAssertEqual(h.status, 0)
+        XCTAssertTrue(h.stdout.contains("--json"))
+        let bad = try runTool(["dump", "--max-value-bytes", "-3", "x.dcm"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--max-value-bytes"), bad.stderr)
+        let unknown = try runTool(["dump", "--no-such-option", "x.dcm"])
+        XCTAssertEqual(unknown.status, 2)
+    }
+}
