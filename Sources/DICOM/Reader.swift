@@ -27,7 +27,7 @@ public struct ReadOptions: Sendable {
     public var firstReadSize: Int
 
     public init(stopBefore: Tag? = nil, tags: Set<Tag>? = nil, bulkThreshold: Int = 65536,
-                maxValueLength: Int = 64 << 20, maxDepth: Int = 256, firstReadSize: Int = 4096) {
+                maxValueLength: Int = 64 << 20, maxDepth: Int = 1024, firstReadSize: Int = 4096) {
         self.stopBefore = stopBefore
         self.tags = tags
         self.bulkThreshold = bulkThreshold

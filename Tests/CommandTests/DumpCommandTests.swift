@@ -91,3 +91,32 @@ final class DumpCommandTests: XCTestCase {
         XCTAssertEqual(unknown.status, 2)
     }
 }
+
+final class DeepNestingCommandTests: XCTestCase {
+    /// A file nested to the reader's depth limit prints as text and JSON; one level more is an error.
+    func testDeepNestingPrintsAndTooDeepIsAnError() throws {
+        func nested(_ depth: Int) -> [UInt8] {
+            var body: [UInt8] = []
+            let open: [UInt8] = [0x40, 0x00, 0x30, 0xA7, 0x53, 0x51, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+                                 0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]
+            let close: [UInt8] = [0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]
+            for _ in 0..<depth { body += open }
+            for _ in 0..<depth { body += close }
+            return DICOMWriter().write(DataSet([.string(.patientID, "P")])) + body
+        }
+        let limit = ReadOptions().maxDepth
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(nested(limit)).write(to: dir.appendingPathComponent("deep.dcm"))
+        try Data(nested(limit + 1)).write(to: dir.appendingPathComponent("deeper.dcm"))
+        let json = try runTool(["dump", "--json", "deep.dcm"], cwd: dir.path)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertEqual(json.stdout.components(separatedBy: "\"ContentSequence\": [").count - 1, limit)
+        let text = try runTool(["dump", "deep.dcm"], cwd: dir.path)
+        XCTAssertEqual(text.status, 0)
+        let deeper = try runTool(["dump", "--json", "deeper.dcm"], cwd: dir.path)
+        XCTAssertEqual(deeper.status, 1)
+        XCTAssertTrue(deeper.stdout.contains("nesting too deep"), String(deeper.stdout.prefix(300)))
+        XCTAssertTrue(deeper.stdout.contains("\"PatientID\": \"P\""))
+    }
+}
