@@ -14,9 +14,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
+        .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
+        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic"]),
         .executableTarget(
             name: "dicomcrawler",
-            dependencies: ["DICOM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
         .executableTarget(name: "make-examples", dependencies: ["DICOM"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),

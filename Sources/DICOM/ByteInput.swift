@@ -24,12 +24,13 @@ struct ByteInput {
         case inflate(Inflater)
     }
 
-    /// The whole stream is `bytes`; nothing is copied.
-    init(bytes: [UInt8]) {
+    /// The whole stream is `bytes`; nothing is copied. `claimedSize` says how long the stream
+    /// really is when `bytes` is only its beginning (for plausibility checks).
+    init(bytes: [UInt8], claimedSize: Int? = nil) {
         buffer = bytes
         pos = 0
         base = 0
-        source = .memory(count: bytes.count)
+        source = .memory(count: claimedSize ?? bytes.count)
         nextChunk = 0
         bytesFetched = bytes.count
     }

@@ -101,6 +101,14 @@ public enum DICOMReader {
             return file
         }
         defer { close(fd) }
+        return read(fileDescriptor: fd, path: path, options: options)
+    }
+
+    /// Reads from an open file descriptor (positioned anywhere: reads use absolute offsets). The
+    /// caller keeps ownership of the descriptor. `path` is only recorded in the result.
+    public static func read(fileDescriptor fd: Int32, path: String? = nil, options: ReadOptions = ReadOptions()) -> DicomFile {
+        var file = DicomFile()
+        file.path = path
         var st = stat()
         if fstat(fd, &st) != 0 {
             file.error = DICOMError(.io, offset: 0, "cannot stat: \(String(cString: strerror(errno)))")
@@ -110,8 +118,7 @@ public enum DICOMReader {
             file.error = DICOMError(.io, offset: 0, "is a directory")
             return file
         }
-        let input = ByteInput(fd: fd, size: Int(st.st_size), firstChunk: options.firstReadSize)
-        var parser = Parser(input: input, options: options)
+        var parser = Parser(input: ByteInput(fd: fd, size: Int(st.st_size), firstChunk: options.firstReadSize), options: options)
         parser.parseFile(into: &file)
         return file
     }
@@ -122,6 +129,30 @@ public enum DICOMReader {
         var parser = Parser(input: ByteInput(bytes: bytes), options: options)
         parser.parseFile(into: &file)
         return file
+    }
+}
+
+/// What the first bytes of a file say it is.
+public enum DICOMRecognition: Sendable, Equatable {
+    /// `DICM` at byte 128 (or, without the preamble, at byte 0).
+    case part10
+    /// No preamble, but a data set (group 0002 or 0008) at byte 0.
+    case bareDataSet
+    case notDICOM
+}
+
+extension DICOMReader {
+    /// Recognises a DICOM file from its first bytes (132 are enough for a Part 10 file; a bare data
+    /// set needs its first element header) without reading it. `fileSize` is the whole file's size.
+    public static func recognize(prefix: [UInt8], fileSize: Int) -> DICOMRecognition {
+        if prefix.count >= 132, prefix[128] == 0x44, prefix[129] == 0x49, prefix[130] == 0x43, prefix[131] == 0x4D {
+            return .part10
+        }
+        if prefix.count >= 4, prefix[0] == 0x44, prefix[1] == 0x49, prefix[2] == 0x43, prefix[3] == 0x4D {
+            return .part10
+        }
+        var parser = Parser(input: ByteInput(bytes: prefix, claimedSize: fileSize), options: ReadOptions())
+        return parser.recognizeBareDataSet() ? .bareDataSet : .notDICOM
     }
 }
 
@@ -219,6 +250,8 @@ struct Parser {
         guard let root = currentRoot else { return nil }
         return DataSet(elements: root.elements, characterSet: root.charset, bigEndian: root.bigEndian)
     }
+
+    mutating func recognizeBareDataSet() -> Bool { probeBareDataSet() != nil }
 
     /// A bare data set at byte 0: group 0002 or 0008 in little or big endian, with a sane header.
     private mutating func probeBareDataSet() -> TransferSyntax? {
@@ -357,7 +390,7 @@ struct Parser {
                     if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
                     if let last = lastWanted, tag > last { stopped = true; break loop }
                 }
-                try readElement(tag: tag, in: item, isRoot: isRoot, stack: &stack, depth: &depth)
+                try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
 
             case .sequence(let seq):
                 if let end = seq.end, input.offset >= end {

@@ -10,13 +10,17 @@ struct DicomCrawler: ParsableCommand {
         abstract: "Turn trees of DICOM files into tables.",
         discussion: """
             Subcommands:
+              crawl   (default) write DIR/modal_data.csv from template-named series folders
               dump    print the elements of DICOM files (like dcmdump), or one JSON object per file
+
+            Example: dicomcrawler --templates templates/modal-templates.json examples/subj-01
 
             Exit status: 0 success; 1 some input could not be read or some output not written; \
             2 usage error (bad option or argument).
             """,
         version: dicomcrawlerVersion,
-        subcommands: [Dump.self])
+        subcommands: [Crawl.self, Dump.self],
+        defaultSubcommand: Crawl.self)
 
     /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do.
     static func main() {

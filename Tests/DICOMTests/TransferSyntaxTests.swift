@@ -100,3 +100,23 @@ final class TransferSyntaxTests: XCTestCase {
     }
 }
 
+
+final class SelectiveReadTests: XCTestCase {
+    /// Reading only some tags gives the same values as reading everything, in every syntax, and
+    /// stops early.
+    func testSelectiveReadInEverySyntax() throws {
+        let tags: Set<Tag> = [.studyDate, .acquisitionTime, .patientID, .patientSex, .patientAge]
+        for ts in [TransferSyntax.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian, .deflatedExplicitVRLittleEndian] {
+            let b = DICOMWriter(transferSyntax: ts).write(sampleDataSet())
+            for file in [read(b, ReadOptions(tags: tags)), DICOMReader.read(path: try temporaryFile(b), options: ReadOptions(tags: tags, firstReadSize: 64))] {
+                XCTAssertNil(file.error, ts.name)
+                XCTAssertTrue(file.stoppedEarly, ts.name)
+                XCTAssertEqual(file.meta.string(.transferSyntaxUID), ts.uid, ts.name)
+                XCTAssertEqual(file.transferSyntax, ts)
+                for t in tags { XCTAssertEqual(file.string(t), read(b).string(t), "\(ts.name) \(t)") }
+                XCTAssertNil(file.dataSet[.modality], ts.name)
+                XCTAssertNil(file.dataSet[.instanceNumber], ts.name)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CSV text with RFC 4180 quoting (a field with a comma, double quote, CR or LF is quoted, and its
+/// double quotes doubled), UTF-8, LF line endings.
+public struct CSVText {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func appendRow(_ fields: [String]) {
+        for (i, f) in fields.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendField(f)
+        }
+        bytes.append(0x0A)
+    }
+
+    mutating func appendField(_ f: String) {
+        let u = f.utf8
+        if !u.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            bytes.append(contentsOf: u)
+            return
+        }
+        bytes.append(0x22)
+        for b in u {
+            if b == 0x22 { bytes.append(0x22) }
+            bytes.append(b)
+        }
+        bytes.append(0x22)
+    }
+}
+
+/// Writes `data` to a temporary file beside `path`, syncs it, and renames it into place, so that a
+/// killed run leaves either the old file or the new one, never half of one.
+func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws {
+    var dir = path
+    var name = path
+    if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
+        dir = Array(path[...slash])
+        name = Array(path[(slash + 1)...])
+    } else {
+        dir = []
+    }
+    let tmp = dir + Array(".".utf8) + name + Array(".\(getpid()).tmp".utf8)
+    let fd = tmp.withCPath { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+    if fd < 0 { throw Errno(errno) }
+    var ok = false
+    defer {
+        if !ok { _ = tmp.withCPath { unlink($0) } }
+    }
+    var written = 0
+    while written < data.count {
+        let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let e = errno
+            close(fd)
+            throw Errno(e)
+        }
+        written += n
+    }
+    if fsync(fd) != 0 {
+        let e = errno
+        close(fd)
+        throw Errno(e)
+    }
+    if close(fd) != 0 { throw Errno(errno) }
+    let rc = tmp.withCPath { t in path.withCPath { rename(t, $0) } }
+    if rc != 0 { throw Errno(errno) }
+    ok = true
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import DICOM
+import DICOMCrawler
+import ModalityTemplates
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Crawl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write DIR/modal_data.csv for each DIR: the series folders the templates name, with their DICOM count and first file's header.",
+        discussion: """
+            For each DIR, every folder below it whose path relative to DIR contains one of a \
+            template label's substrings gets a row per matching label. DCM_Count counts the DICOM \
+            files directly in the folder (DICM at byte 128, or a bare data set); other files are \
+            skipped and counted by MIME type (libmagic) in the summary. The values come from the \
+            folder's first readable DICOM file in byte order of names.
+
+            Columns: Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,\
+            Subject_Age, then one per --tags keyword. Rows are in chronological order of Study Date \
+            and Acquisition Time.
+
+            Template file: a JSON object, label -> list of folder-name substrings, e.g.
+              {"T1": ["t1_mprage_sag_p2_iso"], "T2F": ["t2_FLAIR_3D_sag"]}
+            or label -> object with an optional "path" list and DICOM keywords whose values must \
+            contain one of the given strings (case-insensitive):
+              {"MRI": {"path": ["mri"], "Modality": ["MR"], "SeriesDescription": ["mprage", "t1"]}}
+
+            Exit status: 0 all written; 1 a DIR could not be crawled or written, or some file or \
+            folder could not be read (the CSVs are still written); 2 bad options or template file.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The template file (JSON).", valueName: "file"))
+    var templates: String
+
+    @Argument(help: ArgumentHelp("Directories to crawl (each gets its own modal_data.csv).", valueName: "dir"))
+    var directories: [String]
+
+    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
+    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. SeriesDescription,Modality).", valueName: "keywords"))
+    var tags: String?
+
+    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
+    var quiet = false
+
+    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
+    var followSymlinks = false
+
+    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
+    var hidden = false
+
+    /// The --tags keywords, trimmed, in order.
+    var tagKeywords: [String] {
+        guard let tags else { return [] }
+        return tags.split(separator: ",", omittingEmptySubsequences: false).map { $0.split(separator: " ").joined(separator: " ") }
+    }
+
+    var extraTags: [Tag] { tagKeywords.compactMap { DataDictionary.tag(forKeyword: $0) } }
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
+        for k in tagKeywords {
+            if k.isEmpty || DataDictionary.tag(forKeyword: k) == nil {
+                throw ValidationError("--tags: '\(k)' is not a DICOM keyword (keywords are like SeriesDescription, Modality)")
+            }
+        }
+    }
+
+    func run() throws {
+        let templateSet: TemplateSet
+        do {
+            templateSet = try TemplateSet.load(path: templates)
+        } catch let e as TemplateError {
+            printError("dicomcrawler: error: \(e)")
+            throw ExitCode(2)
+        }
+        let crawler = ModalCrawler(options: CrawlOptions(
+            templates: templateSet, extraTags: extraTags,
+            walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden), jobs: jobs))
+        let progress = CrawlProgress()
+        let showProgress = !quiet && isatty(2) == 1
+        let ticker = showProgress ? ProgressTicker(progress: progress, directories: directories.count) : nil
+        var failed = false
+        _ = crawler.crawl(directories, progress: progress) { report in
+            ticker?.clear()
+            if report.failed { failed = true }
+            if let error = report.error {
+                printError("dicomcrawler: error: \(report.directory): \(error)")
+            }
+            if !quiet || report.error != nil || !report.unreadable.isEmpty || !report.problems.isEmpty {
+                printError(summary(report, quietly: quiet))
+            }
+        }
+        ticker?.stop()
+        if let e = crawler.magicLoadError { printError("dicomcrawler: warning: libmagic could not be loaded (\(e)); non-DICOM files are counted as 'unknown'") }
+        if failed { throw ExitCode(1) }
+    }
+
+    func summary(_ r: DirectoryReport, quietly: Bool) -> String {
+        var lines: [String] = []
+        if !quietly && r.error == nil {
+            let skipped = r.skippedByType.values.reduce(0, +)
+            lines.append("\(r.directory): \(r.foldersMatched) folder\(r.foldersMatched == 1 ? "" : "s") matched, \(r.rows.count) row\(r.rows.count == 1 ? "" : "s"), \(r.dicomFiles) DICOM file\(r.dicomFiles == 1 ? "" : "s"), \(skipped) other file\(skipped == 1 ? "" : "s") skipped -> \(r.outputPath)")
+            if skipped > 0 {
+                lines.append("  skipped by type: " + r.skippedByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            if r.symlinksNotFollowed > 0 { lines.append("  \(r.symlinksNotFollowed) symlinked folder(s) not followed (use --follow-symlinks)") }
+            if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: shown with U+FFFD in the CSV") }
+        }
+        for u in r.unreadable { lines.append("  unreadable: \(u.path): \(u.reason)") }
+        for p in r.problems { lines.append("  problem: \(p.path): \(p.message)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func printError(_ s: String) {
+    guard !s.isEmpty else { return }
+    fputs(s + "\n", stderr)
+}
+
+/// A progress line on stderr (a terminal), refreshed five times a second.
+final class ProgressTicker: @unchecked Sendable {
+    private let progress: CrawlProgress
+    private let directories: Int
+    private var running = true
+    private var lock = pthread_mutex_t()
+    private var thread = pthread_t()
+
+    init(progress: CrawlProgress, directories: Int) {
+        self.progress = progress
+        self.directories = directories
+        pthread_mutex_init(&lock, nil)
+        let me = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { arg in
+            let t = Unmanaged<ProgressTicker>.fromOpaque(arg!).takeRetainedValue()
+            t.loop()
+            return nil
+        }, me)
+    }
+
+    private func loop() {
+        while true {
+            usleep(200_000)
+            pthread_mutex_lock(&lock)
+            defer { pthread_mutex_unlock(&lock) }
+            if !running { return }
+            let line = "\r\u{1B}[Kdicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(directories) directories, "
+                + "\(progress.foldersDone.load(ordering: .relaxed))/\(progress.foldersTotal.load(ordering: .relaxed)) folders, "
+                + "\(progress.filesExamined.load(ordering: .relaxed)) files"
+            fputs(line, stderr)
+        }
+    }
+
+    func clear() {
+        pthread_mutex_lock(&lock)
+        fputs("\r\u{1B}[K", stderr)
+        pthread_mutex_unlock(&lock)
+    }
+
+    func stop() {
+        pthread_mutex_lock(&lock)
+        running = false
+        fputs("\r\u{1B}[K", stderr)
+        pthread_mutex_unlock(&lock)
+        pthread_join(thread, nil)
+    }
+}
