@@ -50,16 +50,22 @@ func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws {
     defer {
         if !ok { _ = tmp.withCPath { unlink($0) } }
     }
+    // Test hook: pause half-way through the write, so that a test can kill the process there.
+    let pauseMS = getenv("DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS").flatMap { Int(String(cString: $0)) }
+    let stops = pauseMS == nil ? [data.count] : [data.count / 2, data.count]
     var written = 0
-    while written < data.count {
-        let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            let e = errno
-            close(fd)
-            throw Errno(e)
+    for (i, end) in stops.enumerated() {
+        if i > 0, let ms = pauseMS { usleep(UInt32(ms) * 1000) }
+        while written < end {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, end - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd)
+                throw Errno(e)
+            }
+            written += n
         }
-        written += n
     }
     if fsync(fd) != 0 {
         let e = errno

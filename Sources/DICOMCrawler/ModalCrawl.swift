@@ -68,6 +68,8 @@ public struct DirectoryReport: Sendable {
     public var skippedByType: [String: Int] = [:]
     public var unreadable: [UnreadableFile] = []
     public var problems: [WalkProblem] = []
+    /// Symlink loops detected and not followed (not a failure).
+    public var loops: [WalkProblem] = []
     public var symlinksNotFollowed = 0
     public var nonUTF8Paths = 0
     /// Why the DIR could not be crawled or its CSV not written; nil on success.
@@ -119,6 +121,7 @@ public final class ModalCrawler: Sendable {
                 report.error = e.code == ENOENT ? "no such directory" : (e.code == ENOTDIR ? "not a directory" : "cannot read the directory: \(e.text)")
             case .success(let w):
                 report.problems = w.problems
+                report.loops = w.loops
                 report.symlinksNotFollowed = w.symlinksNotFollowed
             }
             progress?.foldersTotal.add(folders.count, ordering: .relaxed)

@@ -25,6 +25,8 @@ public struct WalkProblem: Sendable, Equatable {
 struct DirectoryWalk {
     var directories: [PathBytes] = []
     var problems: [WalkProblem] = []
+    /// Folders not entered because they were already crawled (symlink loops): expected, not errors.
+    var loops: [WalkProblem] = []
     var symlinksNotFollowed = 0
 
     /// Walks `root`; `visit` says whether to keep a directory (called in order).
@@ -58,7 +60,7 @@ struct DirectoryWalk {
                         // Bind mounts and hard-linked trees can also revisit a folder.
                         guard let info = statPath(joinPath(root, childRel)) else { continue }
                         if !visited.insert(info.id).inserted {
-                            walk.problems.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "folder already visited (loop), not entered again"))
+                            walk.loops.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "folder already crawled (loop), not entered again"))
                             continue
                         }
                     }
@@ -70,7 +72,7 @@ struct DirectoryWalk {
                         continue
                     }
                     if !visited.insert(info.id).inserted {
-                        walk.problems.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "symlink loop: the folder it points to is already being crawled"))
+                        walk.loops.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "symlink to a folder already crawled (loop), not followed"))
                         continue
                     }
                     children.append(childRel)

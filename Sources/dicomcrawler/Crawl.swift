@@ -107,6 +107,7 @@ struct Crawl: ParsableCommand {
             if skipped > 0 {
                 lines.append("  skipped by type: " + r.skippedByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }
+            for l in r.loops { lines.append("  note: \(l.path): \(l.message)") }
             if r.symlinksNotFollowed > 0 { lines.append("  \(r.symlinksNotFollowed) symlinked folder(s) not followed (use --follow-symlinks)") }
             if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: shown with U+FFFD in the CSV") }
         }
