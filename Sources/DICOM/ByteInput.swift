@@ -119,8 +119,9 @@ struct ByteInput {
                         failure = errno
                         break
                     }
-                    if r == 0 { break }
                     got += r
+                    // A short read of a regular file is its end: no second call to learn that.
+                    if r == 0 || got < want { break }
                 }
             }
             if got < want { buffer.removeLast(want - got) }

@@ -34,48 +34,96 @@ func errnoText(_ e: Int32 = errno) -> String { String(cString: strerror(e)) }
 
 struct DirectoryEntry {
     enum Kind { case file, directory, symlink, other }
-    let name: PathBytes
+    /// The name with a terminating NUL (ready for `openat`); NUL sorts before every byte, so
+    /// comparing these compares the names.
+    let cName: [UInt8]
     let kind: Kind
+    var name: PathBytes { Array(cName.dropLast()) }
+    var isHidden: Bool { cName.first == UInt8(ascii: ".") }
+}
+
+/// An open directory: its entries (without `.` and `..`) sorted by name in byte order, and a
+/// descriptor to open them with `openat` (no path walk per file).
+final class OpenDirectory {
+    let fd: Int32
+    private let dir: OpaquePointer
+    let entries: [DirectoryEntry]
+
+    init(_ path: PathBytes) throws(Errno) {
+        let fd = path.withCPath { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        if fd < 0 { throw Errno(errno) }
+        guard let dir = fdopendir(fd) else {
+            let e = errno
+            close(fd)
+            throw Errno(e)
+        }
+        var entries: [DirectoryEntry] = []
+        while true {
+            errno = 0
+            guard let ent = readdir(dir) else {
+                if errno != 0 {
+                    let e = errno
+                    closedir(dir)
+                    throw Errno(e)
+                }
+                break
+            }
+            let cName: [UInt8] = withUnsafeBytes(of: &ent.pointee.d_name) { raw in
+                let n = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+                return Array(raw.prefix(n + 1))
+            }
+            if cName == [0x2E, 0] || cName == [0x2E, 0x2E, 0] { continue }
+            var kind: DirectoryEntry.Kind
+            switch Int32(ent.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN):
+                var st = Glibc.stat()
+                if cName.withUnsafeBufferPointer({ b in b.withMemoryRebound(to: CChar.self) { fstatat(fd, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) } }) != 0 {
+                    kind = .other
+                } else {
+                    switch st.st_mode & S_IFMT {
+                    case S_IFREG: kind = .file
+                    case S_IFDIR: kind = .directory
+                    case S_IFLNK: kind = .symlink
+                    default: kind = .other
+                    }
+                }
+            default: kind = .other
+            }
+            entries.append(DirectoryEntry(cName: cName, kind: kind))
+        }
+        entries.sort { $0.cName.lexicographicallyPrecedes($1.cName) }
+        self.fd = fd
+        self.dir = dir
+        self.entries = entries
+    }
+
+    deinit { closedir(dir) }
+
+    /// Opens an entry for reading.
+    func openEntry(_ entry: DirectoryEntry) -> Int32 {
+        entry.cName.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { openat(fd, $0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+        }
+    }
+
+    /// `stat` of an entry, following symlinks.
+    func statEntry(_ entry: DirectoryEntry) -> Glibc.stat? {
+        var st = Glibc.stat()
+        let rc = entry.cName.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { fstatat(fd, $0.baseAddress!, &st, 0) } }
+        return rc == 0 ? st : nil
+    }
 }
 
 /// The entries of a directory (without `.` and `..`), sorted by name in byte order.
 func listDirectory(_ path: PathBytes) -> Result<[DirectoryEntry], Errno> {
-    guard let dir = path.withCPath({ opendir($0) }) else { return .failure(Errno(errno)) }
-    defer { closedir(dir) }
-    var entries: [DirectoryEntry] = []
-    while true {
-        errno = 0
-        guard let ent = readdir(dir) else {
-            if errno != 0 { return .failure(Errno(errno)) }
-            break
-        }
-        let name: PathBytes = withUnsafeBytes(of: &ent.pointee.d_name) { raw in
-            let n = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-            return Array(raw.prefix(n))
-        }
-        if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-        var kind: DirectoryEntry.Kind
-        switch Int32(ent.pointee.d_type) {
-        case Int32(DT_REG): kind = .file
-        case Int32(DT_DIR): kind = .directory
-        case Int32(DT_LNK): kind = .symlink
-        case Int32(DT_UNKNOWN):
-            var st = stat()
-            let full = joinPath(path, name)
-            if full.withCPath({ lstat($0, &st) }) != 0 { kind = .other } else {
-                switch st.st_mode & S_IFMT {
-                case S_IFREG: kind = .file
-                case S_IFDIR: kind = .directory
-                case S_IFLNK: kind = .symlink
-                default: kind = .other
-                }
-            }
-        default: kind = .other
-        }
-        entries.append(DirectoryEntry(name: name, kind: kind))
+    do {
+        return .success(try OpenDirectory(path).entries)
+    } catch {
+        return .failure(error)
     }
-    entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
-    return .success(entries)
 }
 
 struct Errno: Error, Equatable {
@@ -97,28 +145,12 @@ func statPath(_ path: PathBytes) -> (isDirectory: Bool, isFile: Bool, id: FileId
     return (mode == S_IFDIR, mode == S_IFREG, FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
 }
 
-/// Opens a file and reads up to `count` bytes from its start. Returns the bytes and the file size
-/// (the size only when it was needed: the caller asks with `wantSize`).
-func readPrefix(_ path: PathBytes, count: Int, wantSize: (([UInt8]) -> Bool)? = nil) -> Result<(bytes: [UInt8], size: Int?), Errno> {
-    let fd = path.withCPath { open($0, O_RDONLY | O_CLOEXEC) }
-    if fd < 0 { return .failure(Errno(errno)) }
-    defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: count)
-    var got = 0
-    while got < count {
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(got)) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return .failure(Errno(errno))
-        }
-        if n == 0 { break }
-        got += n
+/// Reads up to `buffer.count` bytes from the start of an open file into `buffer`; returns how many
+/// (one `pread`: a short read of a regular file is its end).
+func readPrefix(_ fd: Int32, into buffer: inout [UInt8]) -> Result<Int, Errno> {
+    while true {
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        if n >= 0 { return .success(n) }
+        if errno != EINTR { return .failure(Errno(errno)) }
     }
-    buf.removeLast(count - got)
-    var size: Int? = nil
-    if let wantSize, wantSize(buf) {
-        var st = stat()
-        if fstat(fd, &st) == 0 { size = Int(st.st_size) }
-    }
-    return .success((buf, size))
 }

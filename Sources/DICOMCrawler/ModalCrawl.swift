@@ -141,11 +141,12 @@ public final class ModalCrawler: Sendable {
             return scan
         }
 
-        // 3. Rows, sorted; the CSV of each DIR.
+        // 3. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
+        // uses more threads than there are cores.
         var scansByDir = [[FolderScan]](repeating: [], count: walked.count)
         for (t, scan) in zip(tasks, scans) { scansByDir[t.dir].append(scan) }
-        var reports: [DirectoryReport] = []
-        for (d, w) in walked.enumerated() {
+        let reports: [DirectoryReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
+            let w = walked[d]
             var report = w.report
             if report.error == nil {
                 report.foldersMatched = w.folders.count
@@ -161,21 +162,21 @@ public final class ModalCrawler: Sendable {
                         if !template.conditions.isEmpty {
                             guard let values = scan.values, template.matchesValues({ values[$0] }) else { continue }
                         }
-                        let tags = crawlValueTags + options.extraTags
+                        let tags = crawlValueTags + self.options.extraTags
                         report.rows.append(CrawlRow(
                             labelIndex: labelIndex, label: template.label, path: displayPath.pathString, pathBytes: displayPath,
                             dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
                     }
                 }
                 report.rows.sort(by: rowOrder)
-                if let e = writeCSV(report.rows, to: joinPath(w.root, Array(options.outputName.utf8))) {
+                if let e = self.writeCSV(report.rows, to: joinPath(w.root, Array(self.options.outputName.utf8))) {
                     report.error = e
                 }
             }
             progress?.directoriesDone.add(1, ordering: .relaxed)
-            onReport?(report)
-            reports.append(report)
+            return report
         }
+        reports.forEach { onReport?($0) }
         return reports
     }
 
@@ -203,50 +204,50 @@ public final class ModalCrawler: Sendable {
     func scanFolder(root: PathBytes, rel: PathBytes) -> FolderScan {
         var scan = FolderScan()
         let folder = joinPath(root, rel)
-        let entries: [DirectoryEntry]
-        switch listDirectory(folder) {
-        case .success(let e): entries = e
-        case .failure(let e):
-            scan.problems.append(WalkProblem(path: folder.pathString, message: "cannot list the folder: \(e.text)"))
+        let dir: OpenDirectory
+        do {
+            dir = try OpenDirectory(folder)
+        } catch {
+            scan.problems.append(WalkProblem(path: folder.pathString, message: "cannot list the folder: \(error.text)"))
             return scan
         }
-        for entry in entries {
-            if !options.walk.includeHidden && entry.name.first == UInt8(ascii: ".") { continue }
-            let path = joinPath(folder, entry.name)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for entry in dir.entries {
+            if !options.walk.includeHidden && entry.isHidden { continue }
             switch entry.kind {
             case .file: break
             case .symlink:
-                guard let info = statPath(path), info.isFile else { continue }
+                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
             case .directory, .other: continue
             }
             scan.filesExamined += 1
+            let fd = dir.openEntry(entry)
+            if fd < 0 {
+                scan.unreadable.append(UnreadableFile(path: joinPath(folder, entry.name).pathString, reason: "cannot open: \(errnoText())"))
+                continue
+            }
+            defer { close(fd) }
             if scan.values == nil {
-                readFirst(path, into: &scan)
+                readFirst(fd, entry, folder, &buffer, into: &scan)
             } else {
-                check(path, into: &scan)
+                check(fd, entry, folder, &buffer, into: &scan)
             }
         }
         return scan
     }
 
-    /// Reads a file's header until the first readable DICOM file is found.
-    private func readFirst(_ path: PathBytes, into scan: inout FolderScan) {
-        let fd = path.withCPath { open($0, O_RDONLY | O_CLOEXEC) }
-        if fd < 0 {
-            scan.unreadable.append(UnreadableFile(path: path.pathString, reason: "cannot open: \(errnoText())"))
-            return
-        }
+    /// Reads a file's header, until the first readable DICOM file of the folder is found.
+    private func readFirst(_ fd: Int32, _ entry: DirectoryEntry, _ folder: PathBytes, _ buffer: inout [UInt8], into scan: inout FolderScan) {
         let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
-        close(fd)
         if let e = file.error {
             switch e.kind {
             case .notDICOM:
-                classify(path, into: &scan)
+                classify(fd, entry, folder, &buffer, into: &scan)
             case .io:
-                scan.unreadable.append(UnreadableFile(path: path.pathString, reason: e.description))
+                scan.unreadable.append(UnreadableFile(path: joinPath(folder, entry.name).pathString, reason: e.description))
             default:
                 scan.dicomCount += 1
-                scan.unreadable.append(UnreadableFile(path: path.pathString, reason: e.description))
+                scan.unreadable.append(UnreadableFile(path: joinPath(folder, entry.name).pathString, reason: e.description))
             }
             return
         }
@@ -257,23 +258,32 @@ public final class ModalCrawler: Sendable {
     }
 
     /// The cheap check for the other files: `DICM` at byte 128, or a bare data set at byte 0.
-    private func check(_ path: PathBytes, into scan: inout FolderScan) {
-        switch readPrefix(path, count: 4096, wantSize: { b in !(b.count >= 132 && b[128] == 0x44 && b[129] == 0x49 && b[130] == 0x43 && b[131] == 0x4D) }) {
+    private func check(_ fd: Int32, _ entry: DirectoryEntry, _ folder: PathBytes, _ buffer: inout [UInt8], into scan: inout FolderScan) {
+        switch readPrefix(fd, into: &buffer) {
         case .failure(let e):
-            scan.unreadable.append(UnreadableFile(path: path.pathString, reason: "cannot read: \(e.text)"))
-        case .success(let (bytes, size)):
-            if DICOMReader.recognize(prefix: bytes, fileSize: size ?? bytes.count) != .notDICOM {
+            scan.unreadable.append(UnreadableFile(path: joinPath(folder, entry.name).pathString, reason: "cannot read: \(e.text)"))
+        case .success(let n):
+            if n >= 132 && buffer[128] == 0x44 && buffer[129] == 0x49 && buffer[130] == 0x43 && buffer[131] == 0x4D {
+                scan.dicomCount += 1
+                return
+            }
+            let prefix = Array(buffer.prefix(n))
+            var st = stat()
+            let size = fstat(fd, &st) == 0 ? Int(st.st_size) : n
+            if DICOMReader.recognize(prefix: prefix, fileSize: size) != .notDICOM {
                 scan.dicomCount += 1
             } else {
-                scan.skippedByType[fileTypes.mimeType(of: bytes), default: 0] += 1
+                scan.skippedByType[fileTypes.mimeType(of: prefix), default: 0] += 1
             }
         }
     }
 
-    private func classify(_ path: PathBytes, into scan: inout FolderScan) {
-        switch readPrefix(path, count: 4096) {
-        case .failure(let e): scan.unreadable.append(UnreadableFile(path: path.pathString, reason: "cannot read: \(e.text)"))
-        case .success(let (bytes, _)): scan.skippedByType[fileTypes.mimeType(of: bytes), default: 0] += 1
+    private func classify(_ fd: Int32, _ entry: DirectoryEntry, _ folder: PathBytes, _ buffer: inout [UInt8], into scan: inout FolderScan) {
+        switch readPrefix(fd, into: &buffer) {
+        case .failure(let e):
+            scan.unreadable.append(UnreadableFile(path: joinPath(folder, entry.name).pathString, reason: "cannot read: \(e.text)"))
+        case .success(let n):
+            scan.skippedByType[fileTypes.mimeType(of: Array(buffer.prefix(n))), default: 0] += 1
         }
     }
 

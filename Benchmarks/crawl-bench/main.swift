@@ -1,0 +1,206 @@
+// Crawl benchmark: generates a tree of DICOM files (once), then times, warm cache, in the same run:
+// the crawl (the built `dicomcrawler` binary), a raw floor (walk + open, read 4 KiB, close every
+// file, same thread count), GDCM's gdcmscanner reading the same five tags when it is installed, and
+// a run on an empty directory. Prints a table.
+//   swift build -c release && swift run -c release crawl-bench [--tree DIR] [--subjects N] [--jobs N]
+import DICOM
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+var args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, _ def: String) -> String {
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return def
+}
+let treeRoot = option("--tree", "/tmp/dicomcrawler-bench-tree-\(option("--stray-every", "1"))")
+let subjects = Int(option("--subjects", "200"))!
+let seriesPerSubject = 5
+let filesPerSeries = Int(option("--files-per-series", "50"))!
+/// One stray non-DICOM file in every Nth series folder (libmagic has to name each one).
+let strayEvery = Int(option("--stray-every", "1"))!
+let jobs = Int(option("--jobs", String(ProcessInfo.processInfo.activeProcessorCount)))!
+let repeats = Int(option("--repeats", "3"))!
+let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+let crawler = binDir.appendingPathComponent("dicomcrawler").path
+
+let seriesNames = ["01_localizer", "02_t1_mprage_sag", "03_t2_flair_3d", "04_dwi_b1000", "05_rest_bold"]
+let templates = #"{"LOC": ["localizer"], "T1": ["t1_mprage"], "T2F": ["t2_flair"], "DWI": ["dwi"], "REST": ["rest_bold"]}"#
+
+// MARK: the tree
+
+func generate() throws {
+    let fm = FileManager.default
+    let marker = "\(treeRoot)/.complete-v3-\(subjects)-\(filesPerSeries)-\(strayEvery)"
+    if fm.fileExists(atPath: marker) { return }
+    try? fm.removeItem(atPath: treeRoot)
+    print("generating \(subjects * seriesPerSubject * filesPerSeries) DICOM files in \(treeRoot) ...")
+    let syntaxes: [TransferSyntax] = [.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRLittleEndian,
+                                      .explicitVRBigEndian, .deflatedExplicitVRLittleEndian]
+    for s in 0..<subjects {
+        for (k, series) in seriesNames.enumerated() {
+            let dir = String(format: "%@/subj-%03d/%@", treeRoot, s, series)
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var writer = DICOMWriter(transferSyntax: syntaxes[(s + k) % syntaxes.count])
+            if (s + k) % 11 == 0 { writer.preamble = false }
+            for f in 0..<filesPerSeries {
+                var e: [Element] = [
+                    .string(.specificCharacterSet, "ISO_IR 100"),
+                    .string(Tag(0x0008_0008), "ORIGINAL\\PRIMARY\\M\\ND"),
+                    .string(Tag(0x0008_0016), "1.2.840.10008.5.1.4.1.1.4"),
+                    .string(.sopInstanceUID, "1.2.826.0.1.3680043.10.1484.9.\(s).\(k).\(f)"),
+                    .string(.studyDate, String(format: "2024%02d%02d", s % 12 + 1, s % 28 + 1)),
+                    .string(.acquisitionTime, String(format: "%02d%02d%02d.%06d", 8 + k, f % 60, s % 60, f * 1000)),
+                    .string(.modality, "MR"),
+                    .string(Tag(0x0008_0070), "SIEMENS"),
+                    .string(.seriesDescription, series),
+                    .string(.patientName, String(format: "Bench^Subject%03d", s)),
+                    .string(.patientID, String(format: "BENCH-%03d", s)),
+                    .string(.patientSex, s % 2 == 0 ? "F" : "M"),
+                    .string(.patientAge, String(format: "%03dY", 20 + s % 60)),
+                    .string(Tag(0x0018_0050), "1.0"),
+                    .string(.studyInstanceUID, "1.2.826.0.1.3680043.10.1484.9.\(s)"),
+                    .string(.seriesInstanceUID, "1.2.826.0.1.3680043.10.1484.9.\(s).\(k)"),
+                    .string(.seriesNumber, String(k + 1)),
+                    .string(.instanceNumber, String(f + 1)),
+                    .uint16(Tag(0x0028_0010), [16]), .uint16(Tag(0x0028_0011), [16]), .uint16(Tag(0x0028_0100), [16]),
+                    .bytes(.pixelData, .OW, [UInt8](repeating: UInt8(f & 0xFF), count: 512)),
+                ]
+                if (s * 7 + f) % 5 == 0 {
+                    // A vendor block of 10-50 KB after the patient module (CSA-like private data).
+                    let size = 10_240 + ((s * 31 + f * 17) % 40) * 1024
+                    e.append(.string(Tag(0x0029_0010), "SIEMENS CSA HEADER", vr: .LO))
+                    e.append(.bytes(Tag(0x0029_1010), .OB, [UInt8](repeating: 0x43, count: size)))
+                }
+                try Data(writer.write(DataSet(e))).write(to: URL(fileURLWithPath: String(format: "%@/IM%05d.dcm", dir, f)))
+            }
+            // Stray files, each with its own text (libmagic has to look at every one).
+            if (s * seriesPerSubject + k) % strayEvery == 0 {
+                try "Notes for subject \(s), series \(series): \(String(repeating: "ok ", count: 1 + (s * 5 + k) % 40))\n"
+                    .write(toFile: "\(dir)/notes.txt", atomically: false, encoding: .utf8)
+            }
+        }
+    }
+    try templates.write(toFile: "\(treeRoot)/templates.json", atomically: true, encoding: .utf8)
+    fm.createFile(atPath: marker, contents: nil)
+}
+
+// MARK: measuring
+
+/// Runs a command, returning wall seconds, peak RSS (KiB) and exit status.
+func run(_ argv: [String], quietOutput: Bool = true) -> (seconds: Double, maxRSS: Int, status: Int32) {
+    var pid = pid_t()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    if quietOutput {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
+    let cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+    posix_spawn_file_actions_destroy(&actions)
+    guard rc == 0 else { return (0, 0, -1) }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    return (seconds, Int(usage.ru_maxrss), (status >> 8) & 0xFF)
+}
+
+func best(_ n: Int, _ body: () -> (seconds: Double, maxRSS: Int, status: Int32)) -> (seconds: Double, maxRSS: Int, status: Int32) {
+    var results = (0..<n).map { _ in body() }
+    results.sort { $0.seconds < $1.seconds }
+    return (results[0].seconds, results.map(\.maxRSS).max()!, results[0].status)
+}
+
+/// The floor: walk the tree and open, read 4 KiB, close every file, with `jobs` threads.
+func floorRun(_ dirs: [String]) -> (seconds: Double, files: Int) {
+    let lock = NSLock()
+    var next = 0
+    var files = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var count = 0
+        while true {
+            lock.lock(); let i = next; next += 1; lock.unlock()
+            if i >= dirs.count { break }
+            var stack = [dirs[i]]
+            while let d = stack.popLast() {
+                guard let dp = opendir(d) else { continue }
+                while let ent = readdir(dp) {
+                    let name = withUnsafeBytes(of: &ent.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+                    if name.hasPrefix(".") || name == "modal_data.csv" { continue }  // not the crawl's own output
+                    let path = d + "/" + name
+                    if Int32(ent.pointee.d_type) == Int32(DT_DIR) { stack.append(path); continue }
+                    let fd = open(path, O_RDONLY)
+                    if fd < 0 { continue }
+                    _ = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+                    close(fd)
+                    count += 1
+                }
+                closedir(dp)
+            }
+        }
+        lock.lock(); files += count; lock.unlock()
+    }
+    return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, files)
+}
+
+func which(_ tool: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        let p = "\(dir)/\(tool)"
+        if access(p, X_OK) == 0 { return p }
+    }
+    return nil
+}
+
+try generate()
+let dirs = (0..<subjects).map { String(format: "%@/subj-%03d", treeRoot, $0) }
+guard FileManager.default.fileExists(atPath: crawler) else {
+    print("build the crawler first: swift build -c release (looked for \(crawler))")
+    exit(1)
+}
+let crawlArgs = [crawler, "--quiet", "--jobs", String(jobs), "--templates", "\(treeRoot)/templates.json"] + dirs
+
+// Warm the cache, and count the files.
+let warm = floorRun(dirs)
+_ = run(crawlArgs)
+let fileCount = warm.files
+print("\(fileCount) files (\(subjects * seriesPerSubject * filesPerSeries) DICOM, \(fileCount - subjects * seriesPerSubject * filesPerSeries) stray text files) in \(subjects) subject folders; jobs \(jobs); best of \(repeats); warm cache")
+
+var rows: [(String, Double, Int?)] = []
+let crawl = best(repeats) { run(crawlArgs) }
+if crawl.status != 0 { print("warning: the crawl exited with status \(crawl.status)") }
+rows.append(("dicomcrawler crawl (\(jobs) threads)", crawl.seconds, crawl.maxRSS))
+var floorBest = Double.infinity
+for _ in 0..<repeats { floorBest = min(floorBest, floorRun(dirs).seconds) }
+rows.append(("floor: walk + open/read 4 KiB/close (\(jobs) threads)", floorBest, nil))
+if let scanner = which("gdcmscanner") {
+    let tags = ["0008,0020", "0008,0032", "0010,0020", "0010,0040", "0010,1010"].flatMap { ["-t", $0] }
+    let g = best(repeats) { run([scanner, "-d", treeRoot, "-r"] + tags) }
+    rows.append(("gdcmscanner -r, same 5 tags (1 thread)", g.seconds, g.maxRSS))
+} else {
+    print("gdcmscanner not installed (apt-get install libgdcm-tools): not compared")
+}
+let empty = FileManager.default.temporaryDirectory.appendingPathComponent("crawl-bench-empty").path
+try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+var emptyTimes = (0..<21).map { _ in run([crawler, "--quiet", "--templates", "\(treeRoot)/templates.json", empty]).seconds }
+emptyTimes.sort()
+
+print("")
+print("what".padding(toLength: 52, withPad: " ", startingAt: 0) + "   seconds      files/s   vs crawl   peak RSS")
+for (name, seconds, rss) in rows {
+    let rate = Double(fileCount) / seconds
+    let line = name.padding(toLength: 52, withPad: " ", startingAt: 0)
+        + String(format: "%10.3f %12.0f %9.2fx", seconds, rate, seconds / crawl.seconds)
+        + (rss.map { String(format: " %7.1f MB", Double($0) / 1024) } ?? "")
+    print(line)
+}
+print(String(format: "dicomcrawler on an empty directory: median %.1f ms (min %.1f, max %.1f) over 21 runs",
+             emptyTimes[10] * 1000, emptyTimes[0] * 1000, emptyTimes[20] * 1000))
+print(String(format: "crawl / floor rate: %.2f;  crawl / gdcmscanner rate: %@", floorBest / crawl.seconds,
+             rows.count > 2 ? String(format: "%.1f", rows[2].1 / crawl.seconds) : "n/a"))
