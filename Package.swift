@@ -24,6 +24,7 @@ let package = Package(
         .executableTarget(name: "make-examples", dependencies: ["DICOM"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler"]),
     ]
 )
