@@ -285,3 +285,23 @@ final class CrawlCommandTests: XCTestCase {
         XCTAssertEqual(try t.read("d/modal_data.csv").split(separator: "\n").count, 31)
     }
 }
+
+final class ExampleCrawlTests: XCTestCase {
+    /// The shipped templates match the shipped example tree (crawled in a copy, not in the repo).
+    func testShippedTemplatesMatchTheExamples() throws {
+        let t = try FixtureTree()
+        try FileManager.default.copyItem(atPath: repoRoot() + "/examples", toPath: t.path + "/examples")
+        try FileManager.default.copyItem(atPath: repoRoot() + "/templates", toPath: t.path + "/templates")
+        let r = try runTool(["--templates", "templates/modal-templates.json", "examples/subj-01", "examples/subj-02", "examples/subj-03"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try t.read("examples/subj-02/modal_data.csv"), """
+            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age
+            T1,examples/subj-02/t1_mprage_sag_p2_iso,3,20240116,141500,SUBJ-02,M,061Y
+            T2F,examples/subj-02/t2_FLAIR_3D_sag,3,20240116,1420,SUBJ-02,M,061Y
+            CT,examples/subj-02/CT_head,3,20240116,150000.000000,SUBJ-02,M,061Y
+
+            """)
+        XCTAssertTrue(try t.read("examples/subj-03/modal_data.csv").contains("T1,examples/subj-03/scans/t1_mprage_sag_p2_iso,3,20231231,235959.999999,SUBJ-03,M,045Y"))
+        XCTAssertTrue(r.stderr.contains("examples/subj-02: 3 folders matched, 3 rows, 9 DICOM files, 1 other file skipped"), r.stderr)
+    }
+}

@@ -89,6 +89,7 @@ for (s, subject) in subjects.enumerated() {
             try Data(bytes).write(to: URL(fileURLWithPath: String(format: "%@/IM%04d.dcm", dir, instance)))
         }
     }
-    try "Scan notes for \(subject.id): nothing unusual.\n".write(toFile: "\(subjectDir)/notes.txt", atomically: true, encoding: .utf8)
+    // A stray non-DICOM file inside a series folder: counted by type, never vetoes the folder.
+    try "Scan notes for \(subject.id): nothing unusual.\n".write(toFile: "\(subjectDir)/\(subject.series[0].folder)/notes.txt", atomically: true, encoding: .utf8)
 }
 print("wrote \(out)/")
