@@ -77,12 +77,6 @@ struct ByteInput {
         return false
     }
 
-    /// Offset in the underlying file where the inflated stream's compressed data began.
-    var inflatedFrom: Int? {
-        if case .inflate(let inf) = source { return inf.startOffset }
-        return nil
-    }
-
     /// Makes at least `n` bytes available at `pos`. False if the stream ends first (then
     /// `available` bytes remain).
     @inline(__always) mutating func ensure(_ n: Int) throws -> Bool {
@@ -150,8 +144,7 @@ struct ByteInput {
             return true
         }
         switch source {
-        case .memory(let count):
-            _ = count
+        case .memory:
             pos = buffer.count
             return false
         case .file(_, let size):
