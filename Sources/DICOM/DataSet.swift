@@ -5,6 +5,8 @@ public struct Element: Sendable, Equatable {
         case bytes([UInt8])
         /// A value the reader skipped (bulk data, pixel data, or not asked for): where it is.
         case notLoaded(offset: Int, length: Int)
+        /// A bulk value of which only the first bytes were loaded (`ReadOptions.bulkPrefix`).
+        case truncated(prefix: [UInt8], offset: Int, length: Int)
         /// A sequence's items.
         case sequence([DataSet])
         /// Encapsulated pixel data: the offset and length of each item (basic offset table first).

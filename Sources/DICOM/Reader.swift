@@ -18,6 +18,9 @@ public struct ReadOptions: Sendable {
     private(set) var lastWanted: Tag?
     /// Binary values (OB, OW, OF, OD, OL, OV, UN) longer than this are skipped, not loaded.
     public var bulkThreshold: Int
+    /// Of a bulk value that is not loaded (longer than `bulkThreshold`), load this many first
+    /// bytes anyway (`Element.Value.truncated`), to show its beginning. 0: none.
+    public var bulkPrefix: Int = 0
     /// No value longer than this is loaded, whatever its VR.
     public var maxValueLength: Int
     /// Deepest sequence nesting accepted; deeper is an error (a hostile file cannot exhaust memory
@@ -543,6 +546,18 @@ struct Parser {
         }
         let isPixelData = tag == .pixelData || tag == .floatPixelData || tag == .doubleFloatPixelData
         let load = keep && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
+        if !load && keep && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
+            let p = min(options.bulkPrefix, n)
+            guard try input.ensure(p) else {
+                throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the data")
+            }
+            let prefix = input.take(p)
+            guard try input.skip(n - p) else {
+                throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file")
+            }
+            item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .truncated(prefix: prefix, offset: valueOffset, length: n)))
+            return
+        }
         if !load {
             guard try input.skip(n) else {
                 throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file")

@@ -14,6 +14,8 @@ extension DataSet {
         switch e.value {
         case .notLoaded(_, let length):
             return "(\(length) bytes not loaded)"
+        case .truncated(let prefix, _, let length):
+            return hex(prefix, max: maxBinaryBytes, fullLength: length)
         case .sequence(let items):
             return "(Sequence with \(items.count) item\(items.count == 1 ? "" : "s"))"
         case .fragments(let f):
@@ -129,8 +131,9 @@ extension String {
     func trimmingCharacters(_ c: Character) -> String { Substring(self).trimmingCharacters(c) }
 }
 
-/// Lowercase hex of the first `max` bytes; when cut, followed by `…(N bytes)`.
-public func hex(_ b: [UInt8], max: Int) -> String {
+/// Lowercase hex of the first `max` bytes; when cut (or when the value is longer than `b`, as
+/// `fullLength` says), followed by `...(N bytes)`.
+public func hex(_ b: [UInt8], max: Int, fullLength: Int? = nil) -> String {
     let digits: StaticString = "0123456789abcdef"
     let n = Swift.min(b.count, Swift.max(max, 0))
     var s = String(unsafeUninitializedCapacity: n * 2) { buf in
@@ -140,7 +143,8 @@ public func hex(_ b: [UInt8], max: Int) -> String {
         }
         return n * 2
     }
-    if n < b.count { s += "...(\(b.count) bytes)" }
+    let total = fullLength ?? b.count
+    if n < total { s += "...(\(total) bytes)" }
     return s
 }
 

@@ -151,7 +151,7 @@ public struct DICOMWriter {
                 }
             }
             if !e.hasUndefinedLength { length = UInt32(value.count) }
-        case .notLoaded, .fragments:
+        case .notLoaded, .fragments, .truncated:
             value = []
             length = 0
         }

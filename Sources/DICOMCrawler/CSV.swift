@@ -34,7 +34,7 @@ public struct CSVText {
 
 /// Writes `data` to a temporary file beside `path`, syncs it, and renames it into place, so that a
 /// killed run leaves either the old file or the new one, never half of one.
-func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws {
+func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws(Errno) {
     var dir = path
     var name = path
     if let slash = path.lastIndex(of: UInt8(ascii: "/")) {

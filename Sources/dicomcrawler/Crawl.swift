@@ -82,7 +82,12 @@ struct Crawl: ParsableCommand {
             walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden), jobs: jobs))
         let progress = CrawlProgress()
         let showProgress = !quiet && isatty(2) == 1
-        let ticker = showProgress ? ProgressTicker(progress: progress, directories: directories.count) : nil
+        let count = directories.count
+        let ticker = showProgress ? ProgressTicker {
+            "dicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(count) directories, "
+                + "\(progress.foldersDone.load(ordering: .relaxed))/\(progress.foldersTotal.load(ordering: .relaxed)) folders, "
+                + "\(progress.filesExamined.load(ordering: .relaxed)) files"
+        } : nil
         var failed = false
         _ = crawler.crawl(directories, progress: progress) { report in
             ticker?.clear()
@@ -124,15 +129,13 @@ func printError(_ s: String) {
 
 /// A progress line on stderr (a terminal), refreshed five times a second.
 final class ProgressTicker: @unchecked Sendable {
-    private let progress: CrawlProgress
-    private let directories: Int
+    private let line: () -> String
     private var running = true
     private var lock = pthread_mutex_t()
     private var thread = pthread_t()
 
-    init(progress: CrawlProgress, directories: Int) {
-        self.progress = progress
-        self.directories = directories
+    init(_ line: @escaping () -> String) {
+        self.line = line
         pthread_mutex_init(&lock, nil)
         let me = Unmanaged.passRetained(self).toOpaque()
         pthread_create(&thread, nil, { arg in
@@ -148,10 +151,7 @@ final class ProgressTicker: @unchecked Sendable {
             pthread_mutex_lock(&lock)
             defer { pthread_mutex_unlock(&lock) }
             if !running { return }
-            let line = "\r\u{1B}[Kdicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(directories) directories, "
-                + "\(progress.foldersDone.load(ordering: .relaxed))/\(progress.foldersTotal.load(ordering: .relaxed)) folders, "
-                + "\(progress.filesExamined.load(ordering: .relaxed)) files"
-            fputs(line, stderr)
+            fputs("\r\u{1B}[K" + line(), stderr)
         }
     }
 

@@ -99,6 +99,8 @@ struct Dump: ParsableCommand {
                 for frag in f { out += line(indent + "  (fffe,e000) pi (\(frag.length) bytes at byte \(frag.offset))", String(frag.length), 1, "Item") }
             case .notLoaded(_, let n):
                 out += line(indent + "\(tag) \(e.vr) (not loaded)", String(n), 1, name)
+            case .truncated:
+                out += line(indent + "\(tag) \(e.vr) \(ds.render(e, maxBinaryBytes: maxValueBytes))", len, 1, name)
             case .bytes(let b):
                 let text = ds.render(e, maxBinaryBytes: maxValueBytes)
                 let vm = b.isEmpty ? 0 : (e.vr.isSingleValuedText ? 1 : (e.vr.binaryWidth.map { e.vr.isBulk ? 1 : b.count / $0 } ?? text.split(separator: "\\", omittingEmptySubsequences: false).count))

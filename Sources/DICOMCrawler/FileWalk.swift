@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every regular file under a root, in path order compared component by component (names in byte
+/// order, depth first), produced in batches so that memory does not grow with the tree. Symlinked
+/// files are included; symlinked folders only with `followSymlinks` (loops detected).
+struct FileWalk {
+    private let root: PathBytes
+    private let options: WalkOptions
+    /// Open folders: their relative path, sorted entries, and the next index.
+    private var stack: [(rel: PathBytes, entries: [DirectoryEntry], next: Int)] = []
+    private var visited: Set<FileIdentity> = []
+    private(set) var problems: [WalkProblem] = []
+    private(set) var loops: [WalkProblem] = []
+    private(set) var started = false
+
+    init(root: PathBytes, options: WalkOptions) {
+        self.root = root
+        self.options = options
+    }
+
+    /// Starts the walk; fails when the root cannot be listed.
+    mutating func start() -> Errno? {
+        started = true
+        guard let info = statPath(root) else { return Errno(errno) }
+        guard info.isDirectory else { return Errno(ENOTDIR) }
+        visited.insert(info.id)
+        switch listDirectory(root) {
+        case .failure(let e): return e
+        case .success(let entries): stack = [([], entries, 0)]
+        }
+        return nil
+    }
+
+    /// The next files' paths relative to the root, at most `count`; empty at the end.
+    mutating func next(_ count: Int) -> [PathBytes] {
+        var out: [PathBytes] = []
+        while out.count < count, !stack.isEmpty {
+            let top = stack.count - 1
+            if stack[top].next >= stack[top].entries.count {
+                stack.removeLast()
+                continue
+            }
+            let entry = stack[top].entries[stack[top].next]
+            stack[top].next += 1
+            if !options.includeHidden && entry.isHidden { continue }
+            let rel = joinPath(stack[top].rel, entry.name)
+            var kind = entry.kind
+            if kind == .symlink {
+                guard let info = statPath(joinPath(root, rel)) else { continue }
+                if info.isFile { kind = .file } else if info.isDirectory {
+                    if !options.followSymlinks { continue }
+                    if !visited.insert(info.id).inserted {
+                        loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "symlink to a folder already crawled (loop), not followed"))
+                        continue
+                    }
+                    kind = .directory
+                    descend(rel)
+                    continue
+                } else { continue }
+            }
+            switch kind {
+            case .file: out.append(rel)
+            case .directory:
+                if options.followSymlinks, let info = statPath(joinPath(root, rel)), !visited.insert(info.id).inserted {
+                    loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "folder already crawled (loop), not entered again"))
+                    continue
+                }
+                descend(rel)
+            default: continue
+            }
+        }
+        return out
+    }
+
+    private mutating func descend(_ rel: PathBytes) {
+        switch listDirectory(joinPath(root, rel)) {
+        case .failure(let e):
+            problems.append(WalkProblem(path: joinPath(root, rel).pathString, message: "cannot list the folder: \(e.text)"))
+        case .success(let entries):
+            stack.append((rel, entries, 0))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import DICOM
+import DICOMCrawler
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TagsOptions.Format: ExpressibleByArgument {}
+
+struct Tags: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every element of every DICOM file under the directories into one table (CSV or JSON lines).",
+        discussion: """
+            One row per readable DICOM file (DICM at byte 128 or a bare data set), rows in path order \
+            (depth first, names in byte order; directories in the order given). First column DicomPath, \
+            then one column per element path, named as pydicom names elements: \
+            'Study Date (0008,0020)'; elements in sequences are prefixed by their parents: \
+            'Referenced Image Sequence (0008,1140) - Referenced SOP Instance UID (0008,1155)'. \
+            A sequence has a column '... - Number of Items'; its first --max-items items get columns, \
+            item 2 and later with ' [2]' after the sequence's name. Private elements are named by their \
+            creator: '[SIEMENS CSA HEADER] (0029,1010)', else 'Private tag (0029,1010)'. Columns are in \
+            tag order; columns empty in every row are dropped. Pixel, overlay and waveform data and the \
+            file meta group never appear.
+
+            --format jsonl writes one JSON object per file following the DICOM JSON model (PS3.18), \
+            with every item of every sequence, plus "DicomPath".
+
+            Files that are DICOM but cannot be read are listed in unreadable_files.csv beside the \
+            output (path, reason with byte offset); the run goes on and exits with status 1.
+
+            The output is written to a temporary file and renamed into place. Progress is committed to \
+            OUTPUT.progress/ about once a second: a killed run started again with --resume and the \
+            same arguments finishes the job with a byte-identical output. A second run on the same \
+            output while one is going refuses to start.
+            """)
+
+    @Argument(help: ArgumentHelp("Directories to read (recursively).", valueName: "dir"))
+    var directories: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The table to write (default: dicom_data.csv, or dicom_data.jsonl with --format jsonl).", valueName: "file"))
+    var output: String?
+
+    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
+    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    @Option(name: .long, help: "csv or jsonl.")
+    var format: TagsOptions.Format = .csv
+
+    @Option(name: .long, help: ArgumentHelp("Only these top-level elements (DICOM keywords, comma-separated); faster.", valueName: "keywords"))
+    var keywords: String?
+
+    @Flag(name: .long, help: "Leave out private elements.")
+    var noPrivate = false
+
+    @Option(name: .long, help: "Binary values: show at most this many bytes (as hex), with the full length noted.")
+    var maxValueBytes = 64
+
+    @Option(name: .long, help: "Items of each sequence that get columns (the others are counted).")
+    var maxItems = 3
+
+    @Flag(name: .long, help: "Continue an interrupted run with the same arguments.")
+    var resume = false
+
+    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
+    var quiet = false
+
+    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
+    var followSymlinks = false
+
+    @Option(name: .long, help: .hidden)
+    var batchSize = 512
+
+    @Option(name: .long, help: .hidden)
+    var commitInterval = 1.0
+
+    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
+    var hidden = false
+
+    var keywordTags: [Tag]? {
+        guard let keywords else { return nil }
+        return keywords.split(separator: ",").compactMap { DataDictionary.tag(forKeyword: $0.split(separator: " ").joined()) }
+    }
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 or more") }
+        if maxItems < 0 { throw ValidationError("--max-items must be 0 or more") }
+        if batchSize < 1 || commitInterval < 0 { throw ValidationError("--batch-size must be at least 1 and --commit-interval 0 or more") }
+        if let keywords {
+            for k in keywords.split(separator: ",", omittingEmptySubsequences: false).map({ $0.split(separator: " ").joined() }) {
+                if k.isEmpty || DataDictionary.tag(forKeyword: k) == nil {
+                    throw ValidationError("--keywords: '\(k)' is not a DICOM keyword (keywords are like PatientID, SeriesDescription)")
+                }
+            }
+        }
+    }
+
+    func run() throws {
+        let out = output ?? (format == .csv ? "dicom_data.csv" : "dicom_data.jsonl")
+        var options = TagsOptions(
+            directories: directories, output: out, format: format,
+            table: TagTableOptions(maxItems: maxItems, maxValueBytes: maxValueBytes, includePrivate: !noPrivate, keywords: keywordTags),
+            walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden), jobs: jobs, resume: resume)
+        options.batchSize = batchSize
+        options.commitInterval = commitInterval
+        let progress = TagsProgress()
+        let ticker = !quiet && isatty(2) == 1 ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let report: TagsReport
+        do {
+            report = try TagsRun(options: options).run(progress: progress) { message in
+                if !quiet {
+                    ticker?.clear()
+                    printError("dicomcrawler tags: \(message)")
+                }
+            }
+        } catch {
+            ticker?.stop()
+            printError("dicomcrawler: error: \(error.message)")
+            throw ExitCode(error.exitCode)
+        }
+        ticker?.stop()
+        for e in report.directoryErrors { printError("dicomcrawler: error: \(e)") }
+        for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
+        if !quiet {
+            for l in report.loops { printError("  note: \(l.path): \(l.message)") }
+            var line = "\(out): \(report.dicomFiles) DICOM file\(report.dicomFiles == 1 ? "" : "s") of \(report.filesSeen), \(report.columns) columns"
+            if report.notDICOM > 0 { line += ", \(report.notDICOM) other file\(report.notDICOM == 1 ? "" : "s") skipped" }
+            if report.resumedFiles > 0 { line += ", resumed after \(report.resumedFiles) files" }
+            printError(line)
+        }
+        if report.unreadable > 0 {
+            printError("dicomcrawler tags: \(report.unreadable) file\(report.unreadable == 1 ? "" : "s") could not be read: see \(report.unreadablePath)")
+        }
+        if report.failed { throw ExitCode(1) }
+    }
+}
