@@ -26,21 +26,20 @@ extension DataSet {
     }
 
     public func renderBytes(_ b: [UInt8], vr: VR, maxBinaryBytes: Int = 64) -> String {
+        // Padding is removed on bytes: a space or NUL byte is never part of a multi-byte character in
+        // the character sets DICOM allows. Values are split at backslashes after decoding (in UTF-8 a
+        // 0x5C byte is always a backslash; in the source character set it may not be).
         switch vr {
         case .SH, .LO, .UC:
-            let text = characterSet.decode(b)
-            return text.split(separator: "\\", omittingEmptySubsequences: false)
-                .map { rstripPadding($0) }.joined(separator: "\\")
+            return perValue(Array(characterSet.decode(b).utf8), leading: false)
         case .PN:
-            return String(rstripPadding(Substring(characterSet.decode(b, personName: true))))
+            return characterSet.decode(Array(b[..<paddedEnd(b)]), personName: true)
         case .ST, .LT, .UT:
-            return String(rstripPadding(Substring(characterSet.decode(b))))
+            return characterSet.decode(Array(b[..<paddedEnd(b)]))
         case .AE, .IS, .DS:
-            let text = TextCodec.latin1.decode(b)
-            return rstripPadding(Substring(text)).split(separator: "\\", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(" ") }.joined(separator: "\\")
+            return perValue(latin1UTF8(b[..<paddedEnd(b)]), leading: true)
         case .UI, .CS, .AS, .DA, .DT, .TM, .UR:
-            return String(rstripPadding(Substring(TextCodec.latin1.decode(b))))
+            return String(decoding: latin1UTF8(b[..<paddedEnd(b)]), as: UTF8.self)
         case .US, .SS, .UL, .SL, .FL, .FD, .SV, .UV, .AT:
             return numbers(b, vr: vr).joined(separator: "\\")
         default:
@@ -112,10 +111,49 @@ extension DataSet {
     public func time(_ tag: Tag) -> DICOMTime? { string(tag).flatMap(DICOMTime.init) }
 }
 
-@inline(__always) func rstripPadding(_ s: Substring) -> Substring {
-    var s = s
-    while let last = s.last, last == " " || last == "\0" { s.removeLast() }
-    return s
+/// The end of a value without its trailing space and NUL padding.
+@inline(__always) func paddedEnd<C: RandomAccessCollection>(_ b: C) -> C.Index where C.Element == UInt8 {
+    var end = b.endIndex
+    while end > b.startIndex {
+        let c = b[b.index(before: end)]
+        if c != 0x20 && c != 0x00 { break }
+        end = b.index(before: end)
+    }
+    return end
+}
+
+/// ISO 8859-1 bytes as UTF-8 bytes (the default repertoire, as pydicom decodes it).
+@inline(__always) func latin1UTF8(_ b: ArraySlice<UInt8>) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(b.count)
+    for c in b {
+        if c < 0x80 { out.append(c) } else {
+            out.append(0xC0 | c >> 6)
+            out.append(0x80 | c & 0x3F)
+        }
+    }
+    return out
+}
+
+/// Splits UTF-8 text at backslashes, removes each value's trailing padding (and leading spaces if
+/// `leading`), and joins the values again with backslashes.
+func perValue(_ u: [UInt8], leading: Bool) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(u.count)
+    var start = 0
+    var i = 0
+    while i <= u.count {
+        if i == u.count || u[i] == 0x5C {
+            var s = start, e = i
+            while e > s, u[e - 1] == 0x20 || u[e - 1] == 0x00 { e -= 1 }
+            if leading { while s < e, u[s] == 0x20 { s += 1 } }
+            if start > 0 { out.append(0x5C) }
+            out.append(contentsOf: u[s..<e])
+            start = i + 1
+        }
+        i += 1
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 extension Substring {

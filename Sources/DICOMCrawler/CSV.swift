@@ -18,8 +18,17 @@ public struct CSVText {
     }
 
     mutating func appendField(_ f: String) {
-        let u = f.utf8
-        if !u.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+        var f = f
+        f.withUTF8 { appendField(bytes: $0) }
+    }
+
+    mutating func appendField<C: Collection>(bytes u: C) where C.Element == UInt8 {
+        var needsQuotes = false
+        for b in u where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if !needsQuotes {
             bytes.append(contentsOf: u)
             return
         }
@@ -30,6 +39,17 @@ public struct CSVText {
         }
         bytes.append(0x22)
     }
+
+    /// A row whose fields are raw UTF-8 byte slices.
+    mutating func appendRow(byteFields fields: [ArraySlice<UInt8>]) {
+        for (i, f) in fields.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendField(bytes: f)
+        }
+        bytes.append(0x0A)
+    }
+
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 }
 
 /// Writes `data` to a temporary file beside `path`, syncs it, and renames it into place, so that a

@@ -7,6 +7,7 @@ final class AppendFile {
     let path: PathBytes
     private let fd: Int32
     private var buffer: [UInt8] = []
+    /// Bytes written to the file (synced only at `flush(sync: true)`).
     private(set) var committedLength: Int
     var length: Int { committedLength + buffer.count }
 

@@ -136,20 +136,36 @@ public final class TagsRun {
         if keep > 0 { try reload(spill: inProgress("spill"), length: keep) }
         report.resumedFiles = skip
 
-        // Walk, read in parallel batches, append in order.
-        var index = 0
+        // Walk, read in parallel batches, append in order. While the main thread appends one batch's
+        // results, the workers read the next one.
+        let pool = WorkerPool(threads: options.jobs)
+        defer { pool.shutdown() }
+        var index = 0            // files walked
+        var appendedThrough = skip  // every file up to this index is in the spill
         var lastCommit = monotonicSeconds()
-        var batch: [(display: PathBytes, full: PathBytes)] = []
-        func processBatch() throws(TagsError) {
-            if batch.isEmpty { return }
-            let outcomes = parallelMap(batch, jobs: options.jobs) { self.readFile($0.full) }
-            for (item, outcome) in zip(batch, outcomes) { append(outcome, path: item.display, to: spill) }
-            progress?.filesDone.add(batch.count, ordering: .relaxed)
-            batch.removeAll(keepingCapacity: true)
+        var batch: [PathBytes] = []
+        var inFlight: (paths: [PathBytes], through: Int, results: WorkerPool.Batch<FileOutcome>)? = nil
+        func drain() throws(TagsError) {
+            guard let (paths, through, results) = inFlight else { return }
+            inFlight = nil
+            for (path, outcome) in zip(paths, results.wait()) { append(outcome, path: path, to: spill) }
+            appendedThrough = through
+            progress?.filesDone.add(paths.count, ordering: .relaxed)
             if monotonicSeconds() - lastCommit >= options.commitInterval {
-                try commit(spill, files: index)
+                try commit(spill, files: appendedThrough)
                 lastCommit = monotonicSeconds()
+            } else if spill.length - spill.committedLength > 1 << 20 {
+                do { try spill.flush(sync: false) } catch {
+                    throw TagsError(message: "cannot write \(inProgress("spill").pathString): \(error.text)", exitCode: 1)
+                }
             }
+        }
+        func submitBatch() throws(TagsError) {
+            if batch.isEmpty { return }
+            let next = (batch, index, pool.submit(batch) { self.readFile($0) })
+            batch = []
+            try drain()
+            inFlight = next
         }
         for dir in options.directories {
             let root = trimTrailingSlashes(Array(dir.utf8))
@@ -165,17 +181,16 @@ public final class TagsRun {
                     index += 1
                     report.filesSeen += 1
                     if index <= skip { continue }  // done by the interrupted run: not read again
-                    let full = joinPath(root, rel)
-                    batch.append((full, full))
-                    if batch.count >= options.batchSize { try processBatch() }
+                    batch.append(joinPath(root, rel))
+                    if batch.count >= options.batchSize { try submitBatch() }
                 }
             }
-            try processBatch()
             report.problems += walk.problems
             report.loops += walk.loops
         }
-        try processBatch()
-        try commit(spill, files: index)
+        try submitBatch()
+        try drain()
+        try commit(spill, files: index)  // also the files after the last DICOM one
 
         // The table, then the list of unreadable files; then the progress state goes.
         try assemble(spill: inProgress("spill"), length: spill.committedLength)
@@ -323,36 +338,35 @@ public final class TagsRun {
             r.close()
             let ordered = nonEmpty.compactMap { id in keys[id].flatMap { ColumnKey($0) }.map { (id, $0) } }.sorted { $0.1 < $1.1 }
             report.columns = ordered.count
-            var position = [Int: Int]()
-            for (i, (id, _)) in ordered.enumerated() { position[id] = i }
+            var position = [Int](repeating: -1, count: (keys.keys.max() ?? -1) + 1)
+            for (i, (id, _)) in ordered.enumerated() { position[id] = i + 1 }  // column 0 is DicomPath
 
             // Pass 2: the table, into a temporary file renamed into place.
             let tmp = temporaryName(for: outputPath)
             let out = try AppendFile(tmp, keep: 0)
             var ok = false
             defer { if !ok { removeFile(tmp) } }
+            var text = CSVText()
             if options.format == .csv {
-                var header = CSVText()
-                header.appendRow(["DicomPath"] + ordered.map { $0.1.name })
-                out.append(header.bytes)
+                text.appendRow(["DicomPath"] + ordered.map { $0.1.name })
             }
             r = try SpillReader(path, length: length)
-            var cells = [String](repeating: "", count: ordered.count)
+            var cells = [ArraySlice<UInt8>](repeating: [], count: ordered.count + 1)
             while !r.atEnd {
                 switch try r.byte() {
                 case UInt8(ascii: "C"):
                     _ = try r.varint(); _ = try r.bytes()
                 case UInt8(ascii: "R"):
-                    let p = Array(try r.bytes())
-                    for i in cells.indices { cells[i] = "" }
+                    let path = try r.bytes()
+                    // The CSV is UTF-8: a path that is not is shown with U+FFFD.
+                    cells[0] = String(validating: path, as: UTF8.self) != nil ? path : ArraySlice(String(decoding: path, as: UTF8.self).utf8)
+                    for i in 1..<cells.count { cells[i] = [] }
                     for _ in 0..<(try r.varint()) {
                         let id = try r.varint()
                         let v = try r.bytes()
-                        if let pos = position[id] { cells[pos] = String(decoding: v, as: UTF8.self) }
+                        if id < position.count, position[id] > 0 { cells[position[id]] = ArraySlice(v) }
                     }
-                    var row = CSVText()
-                    row.appendRow([p.pathString] + cells)
-                    out.append(row.bytes)
+                    text.appendRow(byteFields: cells)
                 case UInt8(ascii: "J"):
                     let p = Array(try r.bytes())
                     let json = try r.bytes()
@@ -361,8 +375,13 @@ public final class TagsRun {
                     _ = try r.bytes(); _ = try r.bytes()
                 default: throw Errno(EIO)
                 }
+                if text.bytes.count > 1 << 16 {
+                    out.append(text.bytes)
+                    text.removeAll()
+                }
                 if out.length - out.committedLength > 1 << 20 { try out.flush(sync: false) }
             }
+            out.append(text.bytes)
             r.close()
             try out.flush(sync: true)
             let rc = tmp.withCPath { t in outputPath.withCPath { rename(t, $0) } }
