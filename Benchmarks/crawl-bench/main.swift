@@ -186,6 +186,20 @@ if let scanner = which("gdcmscanner") {
 } else {
     print("gdcmscanner not installed (apt-get install libgdcm-tools): not compared")
 }
+// The all-tags table over the same tree, and DCMTK's dcmdump over it.
+let tagsOut = FileManager.default.temporaryDirectory.appendingPathComponent("crawl-bench-tags.csv").path
+let tagsArgs = [crawler, "tags", "--quiet", "--jobs", String(jobs), "-o", tagsOut] + dirs
+let tags = best(repeats) { run(tagsArgs) }
+rows.append(("dicomcrawler tags, CSV of all elements (\(jobs) threads)", tags.seconds, tags.maxRSS))
+let jsonl = best(repeats) { run([crawler, "tags", "--quiet", "--format", "jsonl", "--jobs", String(jobs), "-o", tagsOut + ".jsonl"] + dirs) }
+rows.append(("dicomcrawler tags --format jsonl (\(jobs) threads)", jsonl.seconds, jsonl.maxRSS))
+if let dcmdump = which("dcmdump") {
+    let d = best(repeats) { run([dcmdump, "+sd", "+r", "-q", treeRoot]) }
+    rows.append(("dcmdump +sd +r (DCMTK, 1 thread, output discarded)", d.seconds, d.maxRSS))
+} else {
+    print("dcmdump not installed (apt-get install dcmtk): not compared")
+}
+
 let empty = FileManager.default.temporaryDirectory.appendingPathComponent("crawl-bench-empty").path
 try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
 var emptyTimes = (0..<21).map { _ in run([crawler, "--quiet", "--templates", "\(treeRoot)/templates.json", empty]).seconds }
@@ -202,5 +216,44 @@ for (name, seconds, rss) in rows {
 }
 print(String(format: "dicomcrawler on an empty directory: median %.1f ms (min %.1f, max %.1f) over 21 runs",
              emptyTimes[10] * 1000, emptyTimes[0] * 1000, emptyTimes[20] * 1000))
+let gdcm = rows.first { $0.0.hasPrefix("gdcmscanner") }
 print(String(format: "crawl / floor rate: %.2f;  crawl / gdcmscanner rate: %@", floorBest / crawl.seconds,
-             rows.count > 2 ? String(format: "%.1f", rows[2].1 / crawl.seconds) : "n/a"))
+             gdcm.map { String(format: "%.1f", $0.1 / crawl.seconds) } ?? "n/a"))
+let dcm = rows.first { $0.0.hasPrefix("dcmdump") }
+print(String(format: "tags: %.0f files/s; dcmdump: %@", Double(fileCount) / tags.seconds,
+             dcm.map { String(format: "%.0f files/s (tags is %.1fx faster)", Double(fileCount) / $0.1, $0.1 / tags.seconds) } ?? "n/a"))
+
+// Memory of `tags` on wide files (300 elements each) as the number of files grows: it must not
+// grow with rows x columns (the spill is on disk).
+if args.contains("--wide") {
+    let wideRoot = treeRoot + "-wide"
+    let names = DataDictionary.allEntries.filter { e in
+        !e.isRetired && e.mask == 0xFFFF_FFFF && ["LO", "SH", "CS", "DS", "IS", "DA", "TM", "UI"].contains(e.vrSpelling)
+            && e.tag.group >= 0x0008 && e.tag.group <= 0x0040 && e.tag != .specificCharacterSet
+    }.prefix(300)
+    print("")
+    print("tags memory on files of \(names.count) elements each:")
+    var written = 0
+    for target in [1_000, 4_000, 16_000] {
+        while written < target {
+            let dir = String(format: "%@/d%03d", wideRoot, written / 500)
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let elements: [Element] = names.map { e in
+                let v: String
+                switch e.vrSpelling {
+                case "DA": v = "20240101"
+                case "TM": v = "120000"
+                case "UI": v = "1.2.826.0.1.3680043.10.1484.7.\(written)"
+                case "DS", "IS": v = String(written % 997)
+                default: v = "v\(written % 13)"
+                }
+                return .string(e.tag, v, vr: VR(e.vrSpelling)!)
+            }
+            try Data(DICOMWriter().write(DataSet(elements))).write(to: URL(fileURLWithPath: String(format: "%@/f%06d.dcm", dir, written)))
+            written += 1
+        }
+        let wideDirs = (0..<(target / 500)).map { String(format: "%@/d%03d", wideRoot, $0) }
+        let w = run([crawler, "tags", "--quiet", "--jobs", String(jobs), "-o", wideRoot + ".csv"] + wideDirs)
+        print(String(format: "  %6d files x %d elements: %.2f s, peak RSS %.1f MB", target, names.count, w.seconds, Double(w.maxRSS) / 1024))
+    }
+}
