@@ -15,7 +15,8 @@ let package = Package(
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
-        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic"]),
+        .target(name: "CSysShims"),
+        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims"]),
         .executableTarget(
             name: "dicomcrawler",
             dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -14,6 +14,8 @@ struct FileWalk {
     private(set) var problems: [WalkProblem] = []
     private(set) var loops: [WalkProblem] = []
     private(set) var started = false
+    /// Folders never entered (e.g. the destination of a sort inside its source).
+    var excluded: Set<FileIdentity> = []
 
     init(root: PathBytes, options: WalkOptions) {
         self.root = root
@@ -50,7 +52,7 @@ struct FileWalk {
             if kind == .symlink {
                 guard let info = statPath(joinPath(root, rel)) else { continue }
                 if info.isFile { kind = .file } else if info.isDirectory {
-                    if !options.followSymlinks { continue }
+                    if !options.followSymlinks || excluded.contains(info.id) { continue }
                     if !visited.insert(info.id).inserted {
                         loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "symlink to a folder already crawled (loop), not followed"))
                         continue
@@ -63,6 +65,7 @@ struct FileWalk {
             switch kind {
             case .file: out.append(rel)
             case .directory:
+                if !excluded.isEmpty, let info = statPath(joinPath(root, rel)), excluded.contains(info.id) { continue }
                 if options.followSymlinks, let info = statPath(joinPath(root, rel)), !visited.insert(info.id).inserted {
                     loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "folder already crawled (loop), not entered again"))
                     continue

@@ -12,6 +12,7 @@ struct DicomCrawler: ParsableCommand {
             Subcommands:
               crawl   (default) write DIR/modal_data.csv from template-named series folders
               tags    every element of every DICOM file under directories into one CSV or JSON-lines table
+              sort    file DICOM files into {Patient}/{Series} folders, never overwriting
               dump    print the elements of DICOM files (like dcmdump), or one JSON object per file
 
             Example: dicomcrawler --templates templates/modal-templates.json examples/subj-01
@@ -20,7 +21,7 @@ struct DicomCrawler: ParsableCommand {
             2 usage error (bad option or argument).
             """,
         version: dicomcrawlerVersion,
-        subcommands: [Crawl.self, Tags.self, Dump.self],
+        subcommands: [Crawl.self, Tags.self, Sort.self, Dump.self],
         defaultSubcommand: Crawl.self)
 
     /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do.

@@ -1,0 +1,113 @@
+import ArgumentParser
+import DICOM
+import DICOMCrawler
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Sort: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "File DICOM files into {Patient}/{Series} folders under DEST, never losing or overwriting a file.",
+        discussion: """
+            Each DICOM file under the sources goes to DEST/<pattern>/<its file name>. The default \
+            pattern reproduces the old classifier's folders, DOE^JOHN_123/T1_MPRAGE_0003:
+              \(SortPattern.defaultText)
+            A pattern is text with {Keyword} or {Keyword:modifiers} fields and / between folders. \
+            Modifiers: upper, lower, nospace (spaces to _), 0N (zero-pad an integer to N digits), \
+            N (cut to N characters); e.g. --pattern '{StudyDate}/{Modality}_{SeriesNumber:04}'. \
+            A missing or empty value is UNKNOWN. Values are made safe for file names (/ \\ NUL, \
+            control characters and < > : " | ? * become _; . and .. cannot occur; names are cut to \
+            255 bytes).
+
+            Nothing is overwritten: a destination that exists with identical content is skipped (so \
+            a second run does nothing and an interrupted run can simply be run again); one with \
+            different content gets a numbered suffix (IM1_1.dcm). Copies go to a temporary file and \
+            are linked into place. --move renames within a file system and, across file systems, \
+            copies, syncs and verifies before removing the source. Files that are not DICOM or \
+            cannot be read stay where they are and are listed in the summary. DEST/sort_manifest.csv \
+            gets a line per file (time, source, destination, action, SOP Instance UID) on every run.
+
+            Exit status: 0 done; 1 some file could not be read or placed; 2 bad options or pattern.
+            """)
+
+    @Argument(help: ArgumentHelp("Files and directories to sort (directories recursively).", valueName: "src"))
+    var sources: [String]
+
+    @Option(name: .long, help: ArgumentHelp("The destination folder.", valueName: "dest"))
+    var into: String
+
+    @Option(name: .long, help: ArgumentHelp("Folder pattern under DEST.", valueName: "pattern"))
+    var pattern: String = SortPattern.defaultText
+
+    @Flag(name: .long, help: "Copy files (the default).")
+    var copy = false
+    @Flag(name: .long, help: "Move files.")
+    var move = false
+    @Flag(name: .long, help: "Hard-link files (same file system).")
+    var link = false
+    @Flag(name: .long, help: "Symlink files (absolute links).")
+    var symlink = false
+
+    @Flag(name: .long, help: "Print what would be done; change nothing.")
+    var dryRun = false
+
+    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
+    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
+    var quiet = false
+
+    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
+    var hidden = false
+
+    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
+    var followSymlinks = false
+
+    var mode: SortOptions.Mode {
+        if move { return .move }
+        if link { return .link }
+        if symlink { return .symlink }
+        return .copy
+    }
+
+    func validate() throws {
+        if [copy, move, link, symlink].filter({ $0 }).count > 1 { throw ValidationError("choose one of --copy, --move, --link, --symlink") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        do { _ = try SortPattern(pattern) } catch { throw ValidationError(error.message) }
+    }
+
+    func run() throws {
+        let options = SortOptions(sources: sources, destination: into, pattern: try SortPattern(pattern), mode: mode,
+                                  dryRun: dryRun, jobs: jobs, walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden))
+        let progress = SortProgress()
+        let ticker = !quiet && !dryRun && isatty(2) == 1 ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let report = SortRun(options: options).run(progress: progress) { action in
+            guard dryRun else { return }
+            switch action.kind {
+            case .notDICOM, .failed: break
+            default:
+                print("\(action.kind == .exists ? "exists" : mode.rawValue)\(action.renamed ? " (renamed)" : "") \(action.source) -> \(action.destination)")
+            }
+        }
+        ticker?.stop()
+        for e in report.sourceErrors { printError("dicomcrawler: error: \(e)") }
+        for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
+        let failed = report.left.filter { $0.kind == .failed }
+        for f in failed.prefix(50) { printError("  not sorted: \(f.source): \(f.reason)") }
+        if failed.count > 50 { printError("  ... and \(failed.count - 50) more (see sort_manifest.csv)") }
+        if !quiet {
+            let c = report.counts
+            let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0)
+            var line = "\(dryRun ? "dry run: would " : "")\(mode.rawValue) \(done) file\(done == 1 ? "" : "s") into \(into)"
+            line += ", \(c[.exists] ?? 0) already there"
+            if report.renamed > 0 { line += ", \(report.renamed) renamed (a different file had the name)" }
+            let others = report.left.filter { $0.kind == .notDICOM }
+            if !others.isEmpty { line += ", \(others.count) not DICOM (left in place)" }
+            if !failed.isEmpty { line += ", \(failed.count) not sorted (left in place)" }
+            printError(line)
+            for o in others.prefix(20) { printError("  not DICOM: \(o.source)") }
+            if others.count > 20 { printError("  ... and \(others.count - 20) more (see sort_manifest.csv)") }
+        }
+        if report.failed { throw ExitCode(1) }
+    }
+}
