@@ -69,6 +69,7 @@ public final class SortRun: @unchecked Sendable {
     let readOptions: ReadOptions
     private let createdDirs = Mutex<Set<PathBytes>>([])
     private let planned = Mutex<Set<PathBytes>>([])
+    private let cleanedDirs = Mutex<Set<PathBytes>>([])
     private let tempCounter = Atomic<Int>(0)
     private var manifestFD: Int32 = -1
     private let manifestLock = Mutex<Int>(0)
@@ -176,6 +177,7 @@ public final class SortRun: @unchecked Sendable {
         if let e = makeDirectories(destDir) {
             return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")
         }
+        cleanStaleTemporaries(destDir)
         do {
             let (dest, kind, renamed) = try place(source, in: destDir, name: name)
             return record(source, dest, kind, uid, renamed: renamed)
@@ -266,7 +268,6 @@ public final class SortRun: @unchecked Sendable {
     }
 
     private func copyToTemporary(_ source: PathBytes, in dir: PathBytes, sync: Bool) throws(Errno) -> PathBytes {
-        cleanStaleTemporaries(dir)
         let temp = joinPath(dir, Array(".dicomcrawler-\(getpid())-\(tempCounter.add(1, ordering: .relaxed).oldValue).tmp".utf8))
         let src = source.withCPath { open($0, O_RDONLY | O_CLOEXEC) }
         if src < 0 { throw Errno(errno) }
@@ -309,9 +310,10 @@ public final class SortRun: @unchecked Sendable {
         return temp
     }
 
-    /// Removes temporary files that killed runs left in a folder (their process is gone).
+    /// Removes temporary files that killed runs left in a folder (their process is gone), once per
+    /// folder and run.
     private func cleanStaleTemporaries(_ dir: PathBytes) {
-        guard createdDirs.withLock({ $0.insert(dir + [0]).inserted }) else { return }
+        guard cleanedDirs.withLock({ $0.insert(dir).inserted }) else { return }
         guard case .success(let entries) = listDirectory(dir) else { return }
         for e in entries where e.kind == .file {
             let name = e.name.pathString
