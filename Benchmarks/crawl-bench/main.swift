@@ -223,6 +223,28 @@ let dcm = rows.first { $0.0.hasPrefix("dcmdump") }
 print(String(format: "tags: %.0f files/s; dcmdump: %@", Double(fileCount) / tags.seconds,
              dcm.map { String(format: "%.0f files/s (tags is %.1fx faster)", Double(fileCount) / $0.1, $0.1 / tags.seconds) } ?? "n/a"))
 
+// sort --copy and --link against cp -r and cp -rl of the same tree (a fresh destination each time).
+if args.contains("--sort") {
+    let dest = treeRoot + "-sorted"
+    func fresh() { _ = run(["/bin/rm", "-rf", dest]); _ = run(["/bin/sync"]) }
+    // Each timing includes a `sync`, so that data still waiting to be written counts for both.
+    func timed(_ argv: [String]) -> Double { run(argv).seconds + run(["/bin/sync"]).seconds }
+    print("")
+    print("sort (\(jobs) threads) against cp, \(fileCount) files, best of \(repeats), each followed by sync:")
+    for (label, sortArgs, cpArgs) in [("copy", ["--copy"], ["-r"]), ("link", ["--link"], ["-rl"])] {
+        var sortBest = Double.infinity, cpBest = Double.infinity
+        for _ in 0..<repeats {
+            fresh()
+            sortBest = min(sortBest, timed([crawler, "sort", "--quiet", "--jobs", String(jobs)] + sortArgs + [treeRoot, "--into", dest]))
+            fresh()
+            cpBest = min(cpBest, timed(["/bin/cp"] + cpArgs + [treeRoot, dest]))
+        }
+        print(String(format: "  sort --%@: %.3f s (%.0f files/s);  cp %@: %.3f s (%.0f files/s);  sort / cp time: %.2f",
+                     label, sortBest, Double(fileCount) / sortBest, cpArgs[0], cpBest, Double(fileCount) / cpBest, sortBest / cpBest))
+    }
+    fresh()
+}
+
 // Memory of `tags` on wide files (300 elements each) as the number of files grows: it must not
 // grow with rows x columns (the spill is on disk).
 if args.contains("--wide") {

@@ -216,40 +216,35 @@ public final class SortRun: @unchecked Sendable {
         var crossDevice = false
         for k in 0..<10_000 {
             let candidate = joinPath(dir, suffixed(name, k))
-            // Already there (a re-run, or an identical duplicate)?
-            if statPathNoFollow(candidate) {
-                if options.mode == .symlink, let target = readLink(candidate), target == absolutePath(source) {
-                    return (candidate, .exists, k > 0)
-                }
-                if isSameFile(source, candidate) {
-                    // The source is the destination itself: nothing to do, never remove it.
-                    return (candidate, .exists, k > 0)
-                }
-                if sameContent(source, candidate) {
-                    if options.mode == .move { removeFile(source) }
-                    return (candidate, .exists, k > 0)
-                }
+            // Try to claim the name first (one system call when it is free); a taken name is then
+            // looked at: the same file, or identical content, means the file is already there.
+            // A copy looks first, so that a re-run does not copy what is already in place.
+            if options.mode == .copy || crossDevice, statPathNoFollow(candidate) {
+                if let done = alreadyThere(source, candidate, k) { return done }
                 continue
             }
             switch options.mode {
             case .link:
                 if linkPath(source, candidate) { return (candidate, .linked, k > 0) }
-                if errno == EEXIST { continue }
-                throw Errno(errno)
+                if errno != EEXIST { throw Errno(errno) }
             case .symlink:
                 let target = absolutePath(source)
                 if target.withCPath({ t in candidate.withCPath { symlink(t, $0) } }) == 0 { return (candidate, .symlinked, k > 0) }
-                if errno == EEXIST { continue }
-                throw Errno(errno)
+                if errno != EEXIST { throw Errno(errno) }
             case .move where !crossDevice:
                 if linkPath(source, candidate) {
                     removeFile(source)
                     return (candidate, .moved, k > 0)
                 }
-                if errno == EEXIST { continue }
-                if errno != EXDEV && errno != EPERM { throw Errno(errno) }
-                crossDevice = true
-                fallthrough
+                if errno == EXDEV || errno == EPERM {
+                    crossDevice = true
+                    if statPathNoFollow(candidate) {
+                        if let done = alreadyThere(source, candidate, k) { return done }
+                        continue
+                    }
+                    fallthrough
+                }
+                if errno != EEXIST { throw Errno(errno) }
             case .copy, .move:
                 if temp == nil {
                     // Across file systems a move copies, syncs and verifies before removing the source.
@@ -260,11 +255,25 @@ public final class SortRun: @unchecked Sendable {
                     if options.mode == .move { removeFile(source) }
                     return (candidate, options.mode == .move ? .moved : .copied, k > 0)
                 }
-                if errno == EEXIST { continue }
-                throw Errno(errno)
+                if errno != EEXIST { throw Errno(errno) }
             }
+            if let done = alreadyThere(source, candidate, k) { return done }
         }
         throw Errno(EEXIST)
+    }
+
+    /// A taken name: is it this file already (nil: a different file, try the next name)?
+    private func alreadyThere(_ source: PathBytes, _ candidate: PathBytes, _ k: Int) -> (PathBytes, SortAction.Kind, Bool)? {
+        if options.mode == .symlink, let target = readLink(candidate), target == absolutePath(source) {
+            return (candidate, .exists, k > 0)
+        }
+        // The source is the destination itself: nothing to do, and never remove it.
+        if isSameFile(source, candidate) { return (candidate, .exists, k > 0) }
+        if sameContent(source, candidate) {
+            if options.mode == .move { removeFile(source) }
+            return (candidate, .exists, k > 0)
+        }
+        return nil
     }
 
     private func copyToTemporary(_ source: PathBytes, in dir: PathBytes, sync: Bool) throws(Errno) -> PathBytes {
