@@ -130,6 +130,15 @@ struct Errno: Error, Equatable {
     let code: Int32
     init(_ code: Int32) { self.code = code }
     var text: String { errnoText(code) }
+
+    /// Why a directory given on the command line cannot be crawled.
+    var directoryProblem: String {
+        switch code {
+        case ENOENT: return "no such directory"
+        case ENOTDIR: return "not a directory"
+        default: return "cannot read the directory: \(text)"
+        }
+    }
 }
 
 struct FileIdentity: Hashable {

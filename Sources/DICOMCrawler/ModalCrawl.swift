@@ -118,7 +118,7 @@ public final class ModalCrawler: Sendable {
                 return true
             }) {
             case .failure(let e):
-                report.error = e.code == ENOENT ? "no such directory" : (e.code == ENOTDIR ? "not a directory" : "cannot read the directory: \(e.text)")
+                report.error = e.directoryProblem
             case .success(let w):
                 report.problems = w.problems
                 report.loops = w.loops

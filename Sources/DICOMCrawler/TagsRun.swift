@@ -171,7 +171,7 @@ public final class TagsRun {
             let root = trimTrailingSlashes(Array(dir.utf8))
             var walk = FileWalk(root: root, options: options.walk)
             if let e = walk.start() {
-                report.directoryErrors.append("\(dir): " + (e.code == ENOENT ? "no such directory" : (e.code == ENOTDIR ? "not a directory" : "cannot read the directory: \(e.text)")))
+                report.directoryErrors.append("\(dir): \(e.directoryProblem)")
                 continue
             }
             while true {

@@ -36,20 +36,10 @@ struct Crawl: ParsableCommand {
     @Argument(help: ArgumentHelp("Directories to crawl (each gets its own modal_data.csv).", valueName: "dir"))
     var directories: [String]
 
-    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
-    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    @OptionGroup var common: WalkingOptions
 
     @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. SeriesDescription,Modality).", valueName: "keywords"))
     var tags: String?
-
-    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
-    var quiet = false
-
-    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
-    var followSymlinks = false
-
-    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
-    var hidden = false
 
     /// The --tags keywords, trimmed, in order.
     var tagKeywords: [String] {
@@ -60,7 +50,6 @@ struct Crawl: ParsableCommand {
     var extraTags: [Tag] { tagKeywords.compactMap { DataDictionary.tag(forKeyword: $0) } }
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
         for k in tagKeywords {
             if k.isEmpty || DataDictionary.tag(forKeyword: k) == nil {
@@ -79,9 +68,9 @@ struct Crawl: ParsableCommand {
         }
         let crawler = ModalCrawler(options: CrawlOptions(
             templates: templateSet, extraTags: extraTags,
-            walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden), jobs: jobs))
+            walk: common.walk, jobs: common.jobs))
         let progress = CrawlProgress()
-        let showProgress = !quiet && isatty(2) == 1
+        let showProgress = !common.quiet && isatty(2) == 1
         let count = directories.count
         let ticker = showProgress ? ProgressTicker {
             "dicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(count) directories, "
@@ -95,8 +84,8 @@ struct Crawl: ParsableCommand {
             if let error = report.error {
                 printError("dicomcrawler: error: \(report.directory): \(error)")
             }
-            if !quiet || report.error != nil || !report.unreadable.isEmpty || !report.problems.isEmpty {
-                printError(summary(report, quietly: quiet))
+            if !common.quiet || report.error != nil || !report.unreadable.isEmpty || !report.problems.isEmpty {
+                printError(summary(report, quietly: common.quiet))
             }
         }
         ticker?.stop()

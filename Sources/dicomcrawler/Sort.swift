@@ -51,17 +51,7 @@ struct Sort: ParsableCommand {
     @Flag(name: .long, help: "Print what would be done; change nothing.")
     var dryRun = false
 
-    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
-    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-
-    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
-    var quiet = false
-
-    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
-    var hidden = false
-
-    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
-    var followSymlinks = false
+    @OptionGroup var common: WalkingOptions
 
     var mode: SortOptions.Mode {
         if move { return .move }
@@ -72,15 +62,14 @@ struct Sort: ParsableCommand {
 
     func validate() throws {
         if [copy, move, link, symlink].filter({ $0 }).count > 1 { throw ValidationError("choose one of --copy, --move, --link, --symlink") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         do { _ = try SortPattern(pattern) } catch { throw ValidationError(error.message) }
     }
 
     func run() throws {
         let options = SortOptions(sources: sources, destination: into, pattern: try SortPattern(pattern), mode: mode,
-                                  dryRun: dryRun, jobs: jobs, walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden))
+                                  dryRun: dryRun, jobs: common.jobs, walk: common.walk)
         let progress = SortProgress()
-        let ticker = !quiet && !dryRun && isatty(2) == 1 ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let ticker = !common.quiet && !dryRun && isatty(2) == 1 ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
         let report = SortRun(options: options).run(progress: progress) { action in
             guard dryRun else { return }
             switch action.kind {
@@ -95,7 +84,7 @@ struct Sort: ParsableCommand {
         let failed = report.left.filter { $0.kind == .failed }
         for f in failed.prefix(50) { printError("  not sorted: \(f.source): \(f.reason)") }
         if failed.count > 50 { printError("  ... and \(failed.count - 50) more (see sort_manifest.csv)") }
-        if !quiet {
+        if !common.quiet {
             let c = report.counts
             let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0)
             var line = "\(dryRun ? "dry run: would " : "")\(mode.rawValue) \(done) file\(done == 1 ? "" : "s") into \(into)"

@@ -40,8 +40,7 @@ struct Tags: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The table to write (default: dicom_data.csv, or dicom_data.jsonl with --format jsonl).", valueName: "file"))
     var output: String?
 
-    @Option(name: .shortAndLong, help: "Parallel threads (default: all cores).")
-    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    @OptionGroup var common: WalkingOptions
 
     @Option(name: .long, help: "csv or jsonl.")
     var format: TagsOptions.Format = .csv
@@ -61,20 +60,11 @@ struct Tags: ParsableCommand {
     @Flag(name: .long, help: "Continue an interrupted run with the same arguments.")
     var resume = false
 
-    @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
-    var quiet = false
-
-    @Flag(name: .long, help: "Descend into symlinked folders (loops are detected).")
-    var followSymlinks = false
-
     @Option(name: .long, help: .hidden)
     var batchSize = 512
 
     @Option(name: .long, help: .hidden)
     var commitInterval = 1.0
-
-    @Flag(name: .long, help: "Include dot-files and dot-folders (skipped by default).")
-    var hidden = false
 
     var keywordTags: [Tag]? {
         guard let keywords else { return nil }
@@ -82,7 +72,6 @@ struct Tags: ParsableCommand {
     }
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 or more") }
         if maxItems < 0 { throw ValidationError("--max-items must be 0 or more") }
         if batchSize < 1 || commitInterval < 0 { throw ValidationError("--batch-size must be at least 1 and --commit-interval 0 or more") }
@@ -100,15 +89,15 @@ struct Tags: ParsableCommand {
         var options = TagsOptions(
             directories: directories, output: out, format: format,
             table: TagTableOptions(maxItems: maxItems, maxValueBytes: maxValueBytes, includePrivate: !noPrivate, keywords: keywordTags),
-            walk: WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden), jobs: jobs, resume: resume)
+            walk: common.walk, jobs: common.jobs, resume: resume)
         options.batchSize = batchSize
         options.commitInterval = commitInterval
         let progress = TagsProgress()
-        let ticker = !quiet && isatty(2) == 1 ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let ticker = !common.quiet && isatty(2) == 1 ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
         let report: TagsReport
         do {
             report = try TagsRun(options: options).run(progress: progress) { message in
-                if !quiet {
+                if !common.quiet {
                     ticker?.clear()
                     printError("dicomcrawler tags: \(message)")
                 }
@@ -121,7 +110,7 @@ struct Tags: ParsableCommand {
         ticker?.stop()
         for e in report.directoryErrors { printError("dicomcrawler: error: \(e)") }
         for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
-        if !quiet {
+        if !common.quiet {
             for l in report.loops { printError("  note: \(l.path): \(l.message)") }
             var line = "\(out): \(report.dicomFiles) DICOM file\(report.dicomFiles == 1 ? "" : "s") of \(report.filesSeen), \(report.columns) columns"
             if report.notDICOM > 0 { line += ", \(report.notDICOM) other file\(report.notDICOM == 1 ? "" : "s") skipped" }
