@@ -6,7 +6,7 @@ import Glibc
 
 /// Options every subcommand that walks trees has.
 struct WalkingOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Parallel threads (the default is the number of cores).")
+    @Option(name: .shortAndLong, help: "Parallel threads.")
     var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     @Flag(name: .shortAndLong, help: "No summary and no progress on stderr (errors are still printed).")
