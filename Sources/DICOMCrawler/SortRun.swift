@@ -113,22 +113,31 @@ public final class SortRun: @unchecked Sendable {
 
         let pool = WorkerPool(threads: options.jobs)
         defer { pool.shutdown() }
-        var inFlight: WorkerPool.Batch<SortAction>? = nil
-        func drain() {
-            guard let batch = inFlight else { return }
-            inFlight = nil
-            for action in batch.wait() {
+        // Each batch in two parallel steps: read the headers; then place the files, those that want
+        // the same name one after the other in walk order, so that which file keeps the name and
+        // which gets a suffix does not depend on timing.
+        func submit(_ files: [PathBytes]) {
+            if files.isEmpty { return }
+            let resolved = pool.submit(files) { self.resolve($0) }.wait()
+            var groups: [[Int]] = []
+            var groupOf: [PathBytes: Int] = [:]
+            for (i, r) in resolved.enumerated() {
+                guard case .place(_, let dir, let name, _) = r else { groups.append([i]); continue }
+                let key = joinPath(dir, name)
+                if let g = groupOf[key] { groups[g].append(i) } else {
+                    groupOf[key] = groups.count
+                    groups.append([i])
+                }
+            }
+            let placed = pool.submit(groups) { group in group.map { (i: Int) in (i, self.finish(resolved[i])) } }.wait()
+            var actions = [SortAction?](repeating: nil, count: files.count)
+            for group in placed { for (i, a) in group { actions[i] = a } }
+            for action in actions.compactMap({ $0 }) {
                 report.counts[action.kind, default: 0] += 1
                 if action.renamed { report.renamed += 1 }
                 if action.kind == .notDICOM || action.kind == .failed { report.left.append(action) }
                 plan?(action)
             }
-        }
-        func submit(_ files: [PathBytes]) {
-            if files.isEmpty { return }
-            let next = pool.submit(files) { self.sortFile($0) }
-            drain()
-            inFlight = next
             progress?.filesDone.add(files.count, ordering: .relaxed)
         }
         for source in options.sources {
@@ -154,25 +163,37 @@ public final class SortRun: @unchecked Sendable {
             }
             report.problems += walk.problems
         }
-        drain()
         return report
     }
 
     // MARK: one file (worker threads)
 
-    private func sortFile(_ source: PathBytes) -> SortAction {
+    /// A file read: where it goes, or what became of it already.
+    enum Resolved {
+        case place(source: PathBytes, dir: PathBytes, name: PathBytes, uid: String)
+        case done(SortAction)
+    }
+
+    private func resolve(_ source: PathBytes) -> Resolved {
         let fd = source.withCPath { open($0, O_RDONLY | O_CLOEXEC) }
-        if fd < 0 { return record(source, [], .failed, reason: "cannot open: \(errnoText())") }
+        if fd < 0 { return .done(record(source, [], .failed, reason: "cannot open: \(errnoText())")) }
         let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
         close(fd)
         if let e = file.error {
-            return record(source, [], e.kind == .notDICOM ? .notDICOM : .failed, reason: e.kind == .notDICOM ? "" : e.description)
+            return .done(record(source, [], e.kind == .notDICOM ? .notDICOM : .failed, reason: e.kind == .notDICOM ? "" : e.description))
         }
         let uid = file.dataSet.string(.sopInstanceUID) ?? ""
-        let folders = options.pattern.folders { file.dataSet.string($0) }
         var destDir = destRoot
-        for f in folders { destDir = joinPath(destDir, Array(f.utf8)) }
+        for f in options.pattern.folders({ file.dataSet.string($0) }) { destDir = joinPath(destDir, Array(f.utf8)) }
         let name = Array(source.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).last ?? [])
+        return .place(source: source, dir: destDir, name: name, uid: uid)
+    }
+
+    private func finish(_ resolved: Resolved) -> SortAction {
+        guard case .place(let source, let destDir, let name, let uid) = resolved else {
+            if case .done(let action) = resolved { return action }
+            fatalError("unreachable")
+        }
         if options.dryRun { return planOnly(source, destDir, name, uid) }
         if let e = makeDirectories(destDir) {
             return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")

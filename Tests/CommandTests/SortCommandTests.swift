@@ -91,7 +91,10 @@ final class SortCommandTests: XCTestCase {
         let manifest = try t.read("dest/sort_manifest.csv").split(separator: "\n")
         XCTAssertEqual(manifest.first, "time,source,destination,action,sop_instance_uid")
         XCTAssertEqual(manifest.count, 1 + 8)
-        XCTAssertTrue(manifest.contains { $0.hasSuffix(",src/b/IM1.dcm,dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM1_1.dcm,copied (renamed),1.3") || $0.contains("src/a/IM1.dcm,dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM1_1.dcm,copied (renamed),1.1") }, "\(manifest)")
+        // The first in walk order keeps the name; a different file gets a suffix; an identical one is there.
+        XCTAssertTrue(manifest.contains { $0.hasSuffix(",src/a/IM1.dcm,dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM1.dcm,copied,1.1") }, "\(manifest)")
+        XCTAssertTrue(manifest.contains { $0.hasSuffix(",src/b/IM1.dcm,dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM1_1.dcm,copied (renamed),1.3") }, "\(manifest)")
+        XCTAssertTrue(manifest.contains { $0.hasSuffix(",src/c/IM1.dcm,dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM1.dcm,exists,1.1") }, "\(manifest)")
 
         // A second run changes nothing in DEST but the manifest.
         let again = try runTool(["sort", "src", "--into", "dest"], cwd: t.path)
@@ -103,6 +106,25 @@ final class SortCommandTests: XCTestCase {
         var destFirst = dest
         destFirst["sort_manifest.csv"] = nil
         XCTAssertEqual(destAgain, destFirst)
+    }
+
+    /// Which file keeps a name and which gets a suffix follows the walk order, whatever --jobs.
+    func testCollisionsAreDeterministic() throws {
+        let t = try FixtureTree()
+        for i in 0..<24 {
+            try t.write(String(format: "src/f%02d/IM1.dcm", i), DICOMWriter().write(DataSet([
+                .string(.patientName, "A"), .string(.patientID, "1"), .string(.seriesDescription, "S"), .string(.seriesNumber, "1"),
+                .string(.sopInstanceUID, "1.2.\(i)")])))
+        }
+        XCTAssertEqual(try runTool(["sort", "-q", "--jobs", "1", "src", "--into", "one"], cwd: t.path).status, 0)
+        XCTAssertEqual(try runTool(["sort", "-q", "--jobs", "8", "src", "--into", "eight"], cwd: t.path).status, 0)
+        var one = snapshot(t.path + "/one"), eight = snapshot(t.path + "/eight")
+        one["sort_manifest.csv"] = nil
+        eight["sort_manifest.csv"] = nil
+        XCTAssertEqual(one.count, 24)
+        XCTAssertEqual(one, eight)
+        XCTAssertEqual(one["A_1/S_0001/IM1.dcm"], snapshot(t.path + "/src")["f00/IM1.dcm"])
+        XCTAssertEqual(one["A_1/S_0001/IM1_23.dcm"], snapshot(t.path + "/src")["f23/IM1.dcm"])
     }
 
     func testDryRunChangesNothing() throws {
