@@ -115,10 +115,14 @@ public final class SortRun: @unchecked Sendable {
         defer { pool.shutdown() }
         // Each batch in two parallel steps: read the headers; then place the files, those that want
         // the same name one after the other in walk order, so that which file keeps the name and
-        // which gets a suffix does not depend on timing.
-        func submit(_ files: [PathBytes]) {
-            if files.isEmpty { return }
-            let resolved = pool.submit(files) { self.resolve($0) }.wait()
+        // which gets a suffix does not depend on timing. Batches are placed one after the other;
+        // the next batch's headers are read while one is being placed.
+        var reading: (files: [PathBytes], batch: WorkerPool.Batch<Resolved>)? = nil
+        var placing: (count: Int, batch: WorkerPool.Batch<[(Int, SortAction)]>)? = nil
+        func placeRead() {
+            guard let (files, batch) = reading else { return }
+            reading = nil
+            let resolved = batch.wait()
             var groups: [[Int]] = []
             var groupOf: [PathBytes: Int] = [:]
             for (i, r) in resolved.enumerated() {
@@ -129,16 +133,27 @@ public final class SortRun: @unchecked Sendable {
                     groups.append([i])
                 }
             }
-            let placed = pool.submit(groups) { group in group.map { (i: Int) in (i, self.finish(resolved[i])) } }.wait()
-            var actions = [SortAction?](repeating: nil, count: files.count)
-            for group in placed { for (i, a) in group { actions[i] = a } }
+            placing = (files.count, pool.submit(groups) { group in group.map { (i: Int) in (i, self.finish(resolved[i])) } })
+        }
+        func collect() {
+            guard let (count, batch) = placing else { return }
+            placing = nil
+            var actions = [SortAction?](repeating: nil, count: count)
+            for group in batch.wait() { for (i, a) in group { actions[i] = a } }
             for action in actions.compactMap({ $0 }) {
                 report.counts[action.kind, default: 0] += 1
                 if action.renamed { report.renamed += 1 }
                 if action.kind == .notDICOM || action.kind == .failed { report.left.append(action) }
                 plan?(action)
             }
-            progress?.filesDone.add(files.count, ordering: .relaxed)
+            progress?.filesDone.add(count, ordering: .relaxed)
+        }
+        func submit(_ files: [PathBytes]) {
+            if files.isEmpty { return }
+            let next = (files, pool.submit(files) { self.resolve($0) })
+            collect()      // the previous placement must be complete before the next one starts
+            placeRead()    // place the batch read before, while `next` is being read
+            reading = next
         }
         for source in options.sources {
             let root = trimTrailingSlashes(Array(source.utf8))
@@ -157,12 +172,15 @@ public final class SortRun: @unchecked Sendable {
                 continue
             }
             while true {
-                let files = walk.next(256)
+                let files = walk.next(1024)
                 if files.isEmpty { break }
                 submit(files.map { joinPath(root, $0) })
             }
             report.problems += walk.problems
         }
+        collect()
+        placeRead()
+        collect()
         return report
     }
 
