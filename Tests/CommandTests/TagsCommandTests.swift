@@ -147,7 +147,8 @@ final class TagsCommandTests: XCTestCase {
 
         var resumedSomething = false
         for delay in [20_000, 60_000, 120_000, 250_000, 400_000] as [UInt32] {
-            let p = try startTool(args + ["--resume"], cwd: t.path)
+            // Each commit pauses 40 ms (test hook), so that the kills land inside the run on any machine.
+            let p = try startTool(args + ["--resume"], cwd: t.path, environment: ["DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS": "40"])
             usleep(delay)
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
