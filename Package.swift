@@ -21,7 +21,7 @@ let package = Package(
             name: "dicomcrawler",
             dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
-        .executableTarget(name: "crawl-bench", dependencies: ["DICOM"], path: "Benchmarks/crawl-bench"),
+        .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMCrawler"], path: "Benchmarks/crawl-bench"),
         .executableTarget(name: "make-examples", dependencies: ["DICOM"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
