@@ -306,8 +306,13 @@ public final class SortRun: @unchecked Sendable {
         if options.mode == .symlink, let target = readLink(candidate), target == absolutePath(source) {
             return (candidate, .exists, k > 0)
         }
-        // The source is the destination itself: nothing to do, and never remove it.
-        if isSameFile(source, candidate) { return (candidate, .exists, k > 0) }
+        if isSameFile(source, candidate) {
+            // A hard link of the source: a move that was killed after linking and before removing
+            // the source is finished now. (When the source path is the destination path itself,
+            // there is nothing to do, and it is never removed.)
+            if options.mode == .move && canonicalPath(source) != canonicalPath(candidate) { removeFile(source) }
+            return (candidate, .exists, k > 0)
+        }
         if sameContent(source, candidate) {
             if options.mode == .move { removeFile(source) }
             return (candidate, .exists, k > 0)
@@ -435,6 +440,13 @@ func absolutePath(_ path: PathBytes) -> PathBytes {
     var buf = [CChar](repeating: 0, count: 4096)
     guard getcwd(&buf, buf.count) != nil else { return path }
     return joinPath(Array(String(cString: buf).utf8), path)
+}
+
+/// `realpath(3)`, or the path itself if it cannot be resolved.
+func canonicalPath(_ p: PathBytes) -> PathBytes {
+    guard let r = p.withCPath({ realpath($0, nil) }) else { return p }
+    defer { free(r) }
+    return Array(String(cString: r).utf8)
 }
 
 func isSameFile(_ a: PathBytes, _ b: PathBytes) -> Bool {

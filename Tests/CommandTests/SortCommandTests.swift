@@ -167,6 +167,24 @@ final class SortCommandTests: XCTestCase {
         XCTAssertTrue(m.stderr.contains("move 5 files into moved, 1 already there"), m.stderr)
     }
 
+    /// A move killed after linking the destination and before removing the source: the next run
+    /// removes the source (the file is already in place), and never a file sorted onto itself.
+    func testMoveKilledBetweenLinkAndUnlink() throws {
+        let t = try FixtureTree()
+        try makeSource(t)
+        try t.mkdir("dest/DOE^JOHN_Q_123/T1__MPRAGE__0003")
+        try FileManager.default.linkItem(atPath: t.path + "/src/a/IM2.dcm", toPath: t.path + "/dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM2.dcm")
+        let content = try Data(contentsOf: URL(fileURLWithPath: t.path + "/src/a/IM2.dcm"))
+        _ = try runTool(["sort", "-q", "--move", "src", "--into", "dest"], cwd: t.path)
+        XCTAssertFalse(t.exists("src/a/IM2.dcm"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t.path + "/dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM2.dcm")), content)
+        XCTAssertFalse(t.exists("dest/DOE^JOHN_Q_123/T1__MPRAGE__0003/IM2_1.dcm"))
+        // Sorting DEST into itself moves nothing and removes nothing.
+        let before = snapshot(t.path + "/dest").filter { !$0.key.hasSuffix(".csv") }
+        _ = try runTool(["sort", "-q", "--move", "dest", "--into", "dest"], cwd: t.path)
+        XCTAssertEqual(snapshot(t.path + "/dest").filter { !$0.key.hasSuffix(".csv") }, before)
+    }
+
     func testDestinationInsideTheSourceIsNotSortedAgain() throws {
         let t = try FixtureTree()
         try makeSource(t)
@@ -189,7 +207,7 @@ final class SortCommandTests: XCTestCase {
             }
         }
         let sources = snapshot(t.path + "/src")
-        for (mode, delay) in [("--copy", 30_000), ("--copy", 120_000), ("--move", 30_000), ("--move", 120_000)] as [(String, UInt32)] {
+        for (mode, delay) in [("--copy", 30_000), ("--copy", 120_000), ("--move", 30_000), ("--move", 60_000), ("--move", 120_000)] as [(String, UInt32)] {
             let work = t.path + "/work"
             try? FileManager.default.removeItem(atPath: work)
             try FileManager.default.copyItem(atPath: t.path + "/src", toPath: work)
