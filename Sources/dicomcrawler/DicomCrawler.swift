@@ -9,16 +9,14 @@ struct DicomCrawler: ParsableCommand {
         commandName: "dicomcrawler",
         abstract: "Turn trees of DICOM files into tables.",
         discussion: """
-            Subcommands:
-              crawl   (default) write DIR/modal_data.csv from template-named series folders
-              tags    every element of every DICOM file under directories into one CSV or JSON-lines table
-              sort    file DICOM files into {Patient}/{Series} folders, never overwriting
-              dump    print the elements of DICOM files (like dcmdump), or one JSON object per file
+            Examples:
+              dicomcrawler --templates templates/modal-templates.json examples/subj-01
+              dicomcrawler tags /archive -o dicom_data.csv
+              dicomcrawler sort /media/cdrom --into /data/sorted
+              dicomcrawler dump --json IM0001.dcm
 
-            Example: dicomcrawler --templates templates/modal-templates.json examples/subj-01
-
-            Exit status: 0 success; 1 some input could not be read or some output not written; \
-            2 usage error (bad option or argument).
+            Exit status: 0 success; 1 some input could not be read or some output not written \
+            (the rest is done); 2 usage error (bad option, argument, template file or pattern).
             """,
         version: dicomcrawlerVersion,
         subcommands: [Crawl.self, Tags.self, Sort.self, Dump.self],
