@@ -2,12 +2,17 @@
 import Glibc
 #endif
 
-/// Every regular file under a root, in path order compared component by component (names in byte
-/// order, depth first), produced in batches so that memory does not grow with the tree. Symlinked
-/// files are included; symlinked folders only with `followSymlinks` (loops detected).
+/// Every regular file (or, with `directories`, every folder) under a root, in path order compared
+/// component by component (names in byte order, depth first), produced in batches so that memory
+/// does not grow with the tree. Symlinked files are included; symlinked folders only with
+/// `followSymlinks` (loops detected and reported, not followed).
 struct FileWalk {
     private let root: PathBytes
     private let options: WalkOptions
+    /// Yield the folders below the root (each before its contents) instead of the files.
+    private let directories: Bool
+    /// Symlinked folders seen and not followed (without `followSymlinks`).
+    private(set) var symlinksNotFollowed = 0
     /// Open folders: their relative path, sorted entries, and the next index.
     private var stack: [(rel: PathBytes, entries: [DirectoryEntry], next: Int)] = []
     private var visited: Set<FileIdentity> = []
@@ -17,9 +22,10 @@ struct FileWalk {
     /// Folders never entered (e.g. the destination of a sort inside its source).
     var excluded: Set<FileIdentity> = []
 
-    init(root: PathBytes, options: WalkOptions) {
+    init(root: PathBytes, options: WalkOptions, directories: Bool = false) {
         self.root = root
         self.options = options
+        self.directories = directories
     }
 
     /// Starts the walk; fails when the root cannot be listed.
@@ -52,24 +58,29 @@ struct FileWalk {
             if kind == .symlink {
                 guard let info = statPath(joinPath(root, rel)) else { continue }
                 if info.isFile { kind = .file } else if info.isDirectory {
-                    if !options.followSymlinks || excluded.contains(info.id) { continue }
+                    if !options.followSymlinks {
+                        symlinksNotFollowed += 1
+                        continue
+                    }
+                    if excluded.contains(info.id) { continue }
                     if !visited.insert(info.id).inserted {
                         loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "symlink to a folder already crawled (loop), not followed"))
                         continue
                     }
-                    kind = .directory
+                    if directories { out.append(rel) }
                     descend(rel)
                     continue
                 } else { continue }
             }
             switch kind {
-            case .file: out.append(rel)
+            case .file: if !directories { out.append(rel) }
             case .directory:
                 if !excluded.isEmpty, let info = statPath(joinPath(root, rel)), excluded.contains(info.id) { continue }
                 if options.followSymlinks, let info = statPath(joinPath(root, rel)), !visited.insert(info.id).inserted {
                     loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "folder already crawled (loop), not entered again"))
                     continue
                 }
+                if directories { out.append(rel) }
                 descend(rel)
             default: continue
             }

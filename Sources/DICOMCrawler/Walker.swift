@@ -29,60 +29,20 @@ struct DirectoryWalk {
     var loops: [WalkProblem] = []
     var symlinksNotFollowed = 0
 
-    /// Walks `root`; `visit` says whether to keep a directory (called in order).
+    /// Walks `root`; `keep` says whether to keep a directory (called in order).
     /// Fails only when the root itself cannot be listed.
     static func walk(root: PathBytes, options: WalkOptions, keep: (PathBytes) -> Bool) -> Result<DirectoryWalk, Errno> {
+        var walker = FileWalk(root: root, options: options, directories: true)
+        if let e = walker.start() { return .failure(e) }
         var walk = DirectoryWalk()
-        guard let rootInfo = statPath(root) else { return .failure(Errno(errno)) }
-        guard rootInfo.isDirectory else { return .failure(Errno(ENOTDIR)) }
-        var visited: Set<FileIdentity> = [rootInfo.id]
-        // Explicit stack of (relative path) to visit; children are pushed in reverse to pop in order.
-        var stack: [PathBytes] = [[]]
-        var first = true
-        while let rel = stack.popLast() {
-            let full = joinPath(root, rel)
-            let entries: [DirectoryEntry]
-            switch listDirectory(full) {
-            case .success(let e): entries = e
-            case .failure(let err):
-                if first { return .failure(err) }
-                walk.problems.append(WalkProblem(path: full.pathString, message: "cannot list the folder: \(err.text)"))
-                continue
-            }
-            first = false
-            var children: [PathBytes] = []
-            for entry in entries {
-                if !options.includeHidden && entry.name.first == UInt8(ascii: ".") { continue }
-                let childRel = joinPath(rel, entry.name)
-                switch entry.kind {
-                case .directory:
-                    if options.followSymlinks {
-                        // Bind mounts and hard-linked trees can also revisit a folder.
-                        guard let info = statPath(joinPath(root, childRel)) else { continue }
-                        if !visited.insert(info.id).inserted {
-                            walk.loops.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "folder already crawled (loop), not entered again"))
-                            continue
-                        }
-                    }
-                    children.append(childRel)
-                case .symlink:
-                    guard let info = statPath(joinPath(root, childRel)), info.isDirectory else { continue }
-                    if !options.followSymlinks {
-                        walk.symlinksNotFollowed += 1
-                        continue
-                    }
-                    if !visited.insert(info.id).inserted {
-                        walk.loops.append(WalkProblem(path: joinPath(root, childRel).pathString, message: "symlink to a folder already crawled (loop), not followed"))
-                        continue
-                    }
-                    children.append(childRel)
-                case .file, .other:
-                    continue
-                }
-            }
-            if !rel.isEmpty && keep(rel) { walk.directories.append(rel) }
-            stack.append(contentsOf: children.reversed())
+        while true {
+            let batch = walker.next(1024)
+            if batch.isEmpty { break }
+            walk.directories += batch.filter(keep)
         }
+        walk.problems = walker.problems
+        walk.loops = walker.loops
+        walk.symlinksNotFollowed = walker.symlinksNotFollowed
         return .success(walk)
     }
 }
