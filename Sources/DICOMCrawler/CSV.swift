@@ -55,15 +55,7 @@ public struct CSVText {
 /// Writes `data` to a temporary file beside `path`, syncs it, and renames it into place, so that a
 /// killed run leaves either the old file or the new one, never half of one.
 func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws(Errno) {
-    var dir = path
-    var name = path
-    if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
-        dir = Array(path[...slash])
-        name = Array(path[(slash + 1)...])
-    } else {
-        dir = []
-    }
-    let tmp = dir + Array(".".utf8) + name + Array(".\(getpid()).tmp".utf8)
+    let tmp = temporaryName(for: path)
     let fd = tmp.withCPath { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
     if fd < 0 { throw Errno(errno) }
     var ok = false
@@ -96,4 +88,12 @@ func writeFileAtomically(_ path: PathBytes, _ data: [UInt8]) throws(Errno) {
     let rc = tmp.withCPath { t in path.withCPath { rename(t, $0) } }
     if rc != 0 { throw Errno(errno) }
     ok = true
+}
+
+/// `DIR/.NAME.PID.tmp` beside `path`.
+func temporaryName(for path: PathBytes) -> PathBytes {
+    if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
+        return Array(path[...slash]) + Array(".".utf8) + Array(path[(slash + 1)...]) + Array(".\(getpid()).tmp".utf8)
+    }
+    return Array(".".utf8) + path + Array(".\(getpid()).tmp".utf8)
 }

@@ -75,10 +75,13 @@ struct FileWalk {
             switch kind {
             case .file: if !directories { out.append(rel) }
             case .directory:
-                if !excluded.isEmpty, let info = statPath(joinPath(root, rel)), excluded.contains(info.id) { continue }
-                if options.followSymlinks, let info = statPath(joinPath(root, rel)), !visited.insert(info.id).inserted {
-                    loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "folder already crawled (loop), not entered again"))
-                    continue
+                // One stat, and only when something needs the folder's identity.
+                if !excluded.isEmpty || options.followSymlinks, let info = statPath(joinPath(root, rel)) {
+                    if excluded.contains(info.id) { continue }
+                    if options.followSymlinks && !visited.insert(info.id).inserted {
+                        loops.append(WalkProblem(path: joinPath(root, rel).pathString, message: "folder already crawled (loop), not entered again"))
+                        continue
+                    }
                 }
                 if directories { out.append(rel) }
                 descend(rel)

@@ -407,14 +407,6 @@ func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// `DIR/.NAME.PID.tmp` beside `path`.
-func temporaryName(for path: PathBytes) -> PathBytes {
-    if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
-        return Array(path[...slash]) + Array(".".utf8) + Array(path[(slash + 1)...]) + Array(".\(getpid()).tmp".utf8)
-    }
-    return Array(".".utf8) + path + Array(".\(getpid()).tmp".utf8)
-}
-
 func siblingPath(of path: PathBytes, named name: String) -> PathBytes {
     if let slash = path.lastIndex(of: UInt8(ascii: "/")) { return Array(path[...slash]) + Array(name.utf8) }
     return Array(name.utf8)
