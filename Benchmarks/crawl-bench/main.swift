@@ -84,7 +84,7 @@ func generate() throws {
         }
     }
     try templates.write(toFile: "\(treeRoot)/templates.json", atomically: true, encoding: .utf8)
-    fm.createFile(atPath: marker, contents: nil)
+    _ = fm.createFile(atPath: marker, contents: nil)
 }
 
 // MARK: measuring

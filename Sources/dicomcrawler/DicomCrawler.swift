@@ -19,8 +19,8 @@ struct DicomCrawler: ParsableCommand {
             (the rest is done); 2 usage error (bad option, argument, template file or pattern).
             """,
         version: dicomcrawlerVersion,
-        subcommands: [Crawl.self, Tags.self, Sort.self, Dump.self],
-        defaultSubcommand: Crawl.self)
+        subcommands: [CrawlCommand.self, TagsCommand.self, SortCommand.self, Dump.self],
+        defaultSubcommand: CrawlCommand.self)
 
     /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do.
     static func main() {

@@ -10,9 +10,7 @@ func dicomJSON(_ ds: DataSet, _ options: TagTableOptions, topLevel: Bool) -> Str
     var first = true
     for e in ds.elements {
         let tag = e.tag
-        if isExcludedFromTable(tag) || (topLevel && tag.group == 0x0002) { continue }
-        if tag.isPrivate && !options.includePrivate { continue }
-        if topLevel && !isWantedTopLevel(tag, options) { continue }
+        if !options.includesInJSON(tag, topLevel: topLevel) { continue }
         if !first { out += "," }
         first = false
         out += "\"" + tag.hexString + "\":{\"vr\":\"" + e.vr.description + "\""

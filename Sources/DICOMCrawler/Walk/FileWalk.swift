@@ -31,7 +31,7 @@ struct FileWalk {
     /// Starts the walk; fails when the root cannot be listed.
     mutating func start() -> Errno? {
         started = true
-        guard let info = statPath(root) else { return Errno(errno) }
+        guard let info = statPath(root) else { return Errno.current }
         guard info.isDirectory else { return Errno(ENOTDIR) }
         visited.insert(info.id)
         switch listDirectory(root) {
@@ -94,9 +94,25 @@ struct FileWalk {
     private mutating func descend(_ rel: PathBytes) {
         switch listDirectory(joinPath(root, rel)) {
         case .failure(let e):
-            problems.append(WalkProblem(path: joinPath(root, rel).pathString, message: "cannot list the folder: \(e.text)"))
+            problems.append(.cannotList(joinPath(root, rel), e))
         case .success(let entries):
             stack.append((rel, entries, 0))
         }
+    }
+}
+
+extension FileWalk {
+    /// The folders under `root` (relative paths, each before its contents) that `keep` accepts,
+    /// with what the walk met on the way. Fails only when the root itself cannot be listed.
+    static func folders(under root: PathBytes, options: WalkOptions, keep: (PathBytes) -> Bool) -> Result<(folders: [PathBytes], walk: FileWalk), Errno> {
+        var walker = FileWalk(root: root, options: options, directories: true)
+        if let e = walker.start() { return .failure(e) }
+        var folders: [PathBytes] = []
+        while true {
+            let batch = walker.next(1024)
+            if batch.isEmpty { break }
+            folders += batch.filter(keep)
+        }
+        return .success((folders, walker))
     }
 }

@@ -1,3 +1,4 @@
+// Option groups shared by the subcommands, and option types parsed once (keyword lists).
 import ArgumentParser
 import DICOMCrawler
 #if canImport(Glibc)
@@ -19,6 +20,9 @@ struct WalkingOptions: ParsableArguments {
     var hidden = false
 
     var walk: WalkOptions { WalkOptions(followSymlinks: followSymlinks, includeHidden: hidden) }
+
+    /// Progress goes to stderr when it is a terminal and not `--quiet`.
+    var showsProgress: Bool { !quiet && isatty(2) == 1 }
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }

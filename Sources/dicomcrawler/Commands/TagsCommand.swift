@@ -5,10 +5,11 @@ import DICOMCrawler
 import Glibc
 #endif
 
-extension TagsOptions.Format: ExpressibleByArgument {}
+extension TableFormat: ExpressibleByArgument {}
 
-struct Tags: ParsableCommand {
+struct TagsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tags",
         abstract: "Every element of every DICOM file under the directories into one table (CSV or JSON lines).",
         discussion: """
             One row per readable DICOM file (DICM at byte 128 or a bare data set), rows in path order \
@@ -43,10 +44,11 @@ struct Tags: ParsableCommand {
     @OptionGroup var common: WalkingOptions
 
     @Option(name: .long, help: "csv or jsonl.")
-    var format: TagsOptions.Format = .csv
+    var format: TableFormat = .csv
 
-    @Option(name: .long, help: ArgumentHelp("Only these top-level elements (DICOM keywords, comma-separated); faster.", valueName: "keywords"))
-    var keywords: String?
+    @Option(name: .long, help: ArgumentHelp("Only these top-level elements (DICOM keywords, comma-separated); faster.", valueName: "keywords"),
+            transform: KeywordList.parse)
+    var keywords: KeywordList?
 
     @Flag(name: .long, help: "Leave out private elements.")
     var noPrivate = false
@@ -66,37 +68,26 @@ struct Tags: ParsableCommand {
     @Option(name: .long, help: .hidden)
     var commitInterval = 1.0
 
-    var keywordTags: [Tag]? {
-        guard let keywords else { return nil }
-        return keywords.split(separator: ",").compactMap { DataDictionary.tag(forKeyword: $0.split(separator: " ").joined()) }
-    }
-
     func validate() throws {
         if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 or more") }
         if maxItems < 0 { throw ValidationError("--max-items must be 0 or more") }
         if batchSize < 1 || commitInterval < 0 { throw ValidationError("--batch-size must be at least 1 and --commit-interval 0 or more") }
-        if let keywords {
-            for k in keywords.split(separator: ",", omittingEmptySubsequences: false).map({ $0.split(separator: " ").joined() }) {
-                if k.isEmpty || DataDictionary.tag(forKeyword: k) == nil {
-                    throw ValidationError("--keywords: '\(k)' is not a DICOM keyword (keywords are like PatientID, SeriesDescription)")
-                }
-            }
-        }
     }
 
     func run() throws {
         let out = output ?? (format == .csv ? "dicom_data.csv" : "dicom_data.jsonl")
         var options = TagsOptions(
             directories: directories, output: out, format: format,
-            table: TagTableOptions(maxItems: maxItems, maxValueBytes: maxValueBytes, includePrivate: !noPrivate, keywords: keywordTags),
+            table: TagTableOptions(maxItems: maxItems, maxValueBytes: maxValueBytes, includePrivate: !noPrivate, keywords: keywords?.tags),
             walk: common.walk, jobs: common.jobs, resume: resume)
         options.batchSize = batchSize
         options.commitInterval = commitInterval
+        options.testPauseInWriteMS = TestHooks.pauseInWriteMS
         let progress = TagsProgress()
-        let ticker = !common.quiet && isatty(2) == 1 ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let ticker = common.showsProgress ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
         let report: TagsReport
         do {
-            report = try TagsRun(options: options).run(progress: progress) { message in
+            report = try TagsJob(options: options).run(progress: progress) { message in
                 if !common.quiet {
                     ticker?.clear()
                     printError("dicomcrawler tags: \(message)")
@@ -105,7 +96,7 @@ struct Tags: ParsableCommand {
         } catch {
             ticker?.stop()
             printError("dicomcrawler: error: \(error.message)")
-            throw ExitCode(error.exitCode)
+            throw ExitCode(exitStatus(error.kind))
         }
         ticker?.stop()
         for e in report.directoryErrors { printError("dicomcrawler: error: \(e)") }
@@ -121,5 +112,14 @@ struct Tags: ParsableCommand {
             printError("dicomcrawler tags: \(report.unreadable) file\(report.unreadable == 1 ? "" : "s") could not be read: see \(report.unreadablePath)")
         }
         if report.failed { throw ExitCode(1) }
+    }
+
+    /// 2 when the arguments do not fit an interrupted run (a usage error); 1 when the run could not
+    /// run (busy, unwritable, damaged state).
+    func exitStatus(_ kind: TagsError.Kind) -> Int32 {
+        switch kind {
+        case .argumentsDiffer: 2
+        case .io, .busy, .damagedState: 1
+        }
     }
 }

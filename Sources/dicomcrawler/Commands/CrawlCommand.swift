@@ -6,8 +6,9 @@ import ModalityTemplates
 import Glibc
 #endif
 
-struct Crawl: ParsableCommand {
+struct CrawlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "crawl",
         abstract: "Write DIR/modal_data.csv for each DIR: the series folders the templates name, with their DICOM count and first file's header.",
         discussion: """
             For each DIR, every folder below it whose path relative to DIR contains one of a \
@@ -38,24 +39,12 @@ struct Crawl: ParsableCommand {
 
     @OptionGroup var common: WalkingOptions
 
-    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. SeriesDescription,Modality).", valueName: "keywords"))
-    var tags: String?
-
-    /// The --tags keywords, trimmed, in order.
-    var tagKeywords: [String] {
-        guard let tags else { return [] }
-        return tags.split(separator: ",", omittingEmptySubsequences: false).map { $0.split(separator: " ").joined(separator: " ") }
-    }
-
-    var extraTags: [Tag] { tagKeywords.compactMap { DataDictionary.tag(forKeyword: $0) } }
+    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. SeriesDescription,Modality).", valueName: "keywords"),
+            transform: KeywordList.parse)
+    var tags: KeywordList?
 
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
-        for k in tagKeywords {
-            if k.isEmpty || DataDictionary.tag(forKeyword: k) == nil {
-                throw ValidationError("--tags: '\(k)' is not a DICOM keyword (keywords are like SeriesDescription, Modality)")
-            }
-        }
     }
 
     func run() throws {
@@ -66,19 +55,18 @@ struct Crawl: ParsableCommand {
             printError("dicomcrawler: error: \(e)")
             throw ExitCode(2)
         }
-        let crawler = ModalCrawler(options: CrawlOptions(
-            templates: templateSet, extraTags: extraTags,
-            walk: common.walk, jobs: common.jobs))
+        let crawler = CrawlJob(options: CrawlOptions(
+            templates: templateSet, extraTags: tags?.tags ?? [],
+            walk: common.walk, jobs: common.jobs, testPauseInWriteMS: TestHooks.pauseInWriteMS))
         let progress = CrawlProgress()
-        let showProgress = !common.quiet && isatty(2) == 1
         let count = directories.count
-        let ticker = showProgress ? ProgressTicker {
+        let ticker = common.showsProgress ? ProgressTicker {
             "dicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(count) directories, "
                 + "\(progress.foldersDone.load(ordering: .relaxed))/\(progress.foldersTotal.load(ordering: .relaxed)) folders, "
                 + "\(progress.filesExamined.load(ordering: .relaxed)) files"
         } : nil
         var failed = false
-        _ = crawler.crawl(directories, progress: progress) { report in
+        _ = crawler.run(directories, progress: progress) { report in
             ticker?.clear()
             if report.failed { failed = true }
             if let error = report.error {
@@ -93,7 +81,7 @@ struct Crawl: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    func summary(_ r: DirectoryReport, quietly: Bool) -> String {
+    func summary(_ r: CrawlReport, quietly: Bool) -> String {
         var lines: [String] = []
         if !quietly && r.error == nil {
             let skipped = r.skippedByType.values.reduce(0, +)
@@ -108,53 +96,5 @@ struct Crawl: ParsableCommand {
         for u in r.unreadable { lines.append("  unreadable: \(u.path): \(u.reason)") }
         for p in r.problems { lines.append("  problem: \(p.path): \(p.message)") }
         return lines.joined(separator: "\n")
-    }
-}
-
-func printError(_ s: String) {
-    guard !s.isEmpty else { return }
-    fputs(s + "\n", stderr)
-}
-
-/// A progress line on stderr (a terminal), refreshed five times a second.
-final class ProgressTicker: @unchecked Sendable {
-    private let line: () -> String
-    private var running = true
-    private var lock = pthread_mutex_t()
-    private var thread = pthread_t()
-
-    init(_ line: @escaping () -> String) {
-        self.line = line
-        pthread_mutex_init(&lock, nil)
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { arg in
-            let t = Unmanaged<ProgressTicker>.fromOpaque(arg!).takeRetainedValue()
-            t.loop()
-            return nil
-        }, me)
-    }
-
-    private func loop() {
-        while true {
-            usleep(200_000)
-            pthread_mutex_lock(&lock)
-            defer { pthread_mutex_unlock(&lock) }
-            if !running { return }
-            fputs("\r\u{1B}[K" + line(), stderr)
-        }
-    }
-
-    func clear() {
-        pthread_mutex_lock(&lock)
-        fputs("\r\u{1B}[K", stderr)
-        pthread_mutex_unlock(&lock)
-    }
-
-    func stop() {
-        pthread_mutex_lock(&lock)
-        running = false
-        fputs("\r\u{1B}[K", stderr)
-        pthread_mutex_unlock(&lock)
-        pthread_join(thread, nil)
     }
 }

@@ -5,8 +5,20 @@ import DICOMCrawler
 import Glibc
 #endif
 
-struct Sort: ParsableCommand {
+extension SortOptions.Mode: EnumerableFlag {
+    public static func help(for value: Self) -> ArgumentHelp? {
+        switch value {
+        case .copy: "Copy files."
+        case .move: "Move files (across file systems: copy, sync, verify, then remove the source)."
+        case .link: "Hard-link files (same file system)."
+        case .symlink: "Symlink files (absolute links)."
+        }
+    }
+}
+
+struct SortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sort",
         abstract: "File DICOM files into {Patient}/{Series} folders under DEST, never losing or overwriting a file.",
         discussion: """
             Each DICOM file under the sources goes to DEST/<pattern>/<its file name>. The default \
@@ -39,29 +51,15 @@ struct Sort: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder pattern under DEST.", valueName: "pattern"))
     var pattern: String = SortPattern.defaultText
 
-    @Flag(name: .long, help: "Copy files (the default).")
-    var copy = false
-    @Flag(name: .long, help: "Move files.")
-    var move = false
-    @Flag(name: .long, help: "Hard-link files (same file system).")
-    var link = false
-    @Flag(name: .long, help: "Symlink files (absolute links).")
-    var symlink = false
+    @Flag(help: "How files get to DEST (one of these; --copy is the default).")
+    var mode: SortOptions.Mode = .copy
 
     @Flag(name: .long, help: "Print what would be done; change nothing.")
     var dryRun = false
 
     @OptionGroup var common: WalkingOptions
 
-    var mode: SortOptions.Mode {
-        if move { return .move }
-        if link { return .link }
-        if symlink { return .symlink }
-        return .copy
-    }
-
     func validate() throws {
-        if [copy, move, link, symlink].filter({ $0 }).count > 1 { throw ValidationError("choose one of --copy, --move, --link, --symlink") }
         do { _ = try SortPattern(pattern) } catch { throw ValidationError(error.message) }
     }
 
@@ -69,8 +67,8 @@ struct Sort: ParsableCommand {
         let options = SortOptions(sources: sources, destination: into, pattern: try SortPattern(pattern), mode: mode,
                                   dryRun: dryRun, jobs: common.jobs, walk: common.walk)
         let progress = SortProgress()
-        let ticker = !common.quiet && !dryRun && isatty(2) == 1 ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
-        let report = SortRun(options: options).run(progress: progress) { action in
+        let ticker = common.showsProgress && !dryRun ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        let report = SortJob(options: options).run(progress: progress) { action in
             guard dryRun else { return }
             switch action.kind {
             case .notDICOM, .failed: break

@@ -2,36 +2,6 @@
 import Glibc
 #endif
 
-/// A path as raw bytes: file names need not be valid UTF-8.
-public typealias PathBytes = [UInt8]
-
-extension Array where Element == UInt8 {
-    /// The path as text; bytes that are not UTF-8 become U+FFFD.
-    public var pathString: String { String(decoding: self, as: UTF8.self) }
-    var isValidUTF8: Bool { String(validating: self, as: UTF8.self) != nil }
-
-    func withCPath<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
-        var c = self.map { CChar(bitPattern: $0) }
-        c.append(0)
-        return c.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-}
-
-func joinPath(_ a: PathBytes, _ b: PathBytes) -> PathBytes {
-    if a.isEmpty { return b }
-    if b.isEmpty { return a }
-    return a.last == UInt8(ascii: "/") ? a + b : a + [UInt8(ascii: "/")] + b
-}
-
-/// `DIR` as the user gave it, without trailing slashes (but `/` stays `/`).
-func trimTrailingSlashes(_ p: PathBytes) -> PathBytes {
-    var p = p
-    while p.count > 1, p.last == UInt8(ascii: "/") { p.removeLast() }
-    return p
-}
-
-func errnoText(_ e: Int32 = errno) -> String { String(cString: strerror(e)) }
-
 struct DirectoryEntry {
     enum Kind { case file, directory, symlink, other }
     /// The name with a terminating NUL (ready for `openat`); NUL sorts before every byte, so
@@ -50,21 +20,20 @@ final class OpenDirectory {
     let entries: [DirectoryEntry]
 
     init(_ path: PathBytes) throws(Errno) {
-        let fd = path.withCPath { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        if fd < 0 { throw Errno(errno) }
+        let fd = try valueOrErrno { path.withCPath { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } }
         guard let dir = fdopendir(fd) else {
-            let e = errno
+            let e = Errno.current
             close(fd)
-            throw Errno(e)
+            throw e
         }
         var entries: [DirectoryEntry] = []
         while true {
             errno = 0
             guard let ent = readdir(dir) else {
                 if errno != 0 {
-                    let e = errno
+                    let e = Errno.current
                     closedir(dir)
-                    throw Errno(e)
+                    throw e
                 }
                 break
             }
@@ -103,9 +72,11 @@ final class OpenDirectory {
     deinit { closedir(dir) }
 
     /// Opens an entry for reading.
-    func openEntry(_ entry: DirectoryEntry) -> Int32 {
-        entry.cName.withUnsafeBufferPointer { b in
-            b.withMemoryRebound(to: CChar.self) { openat(fd, $0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+    func openEntry(_ entry: DirectoryEntry) throws(Errno) -> Int32 {
+        try valueOrErrno {
+            entry.cName.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { openat(fd, $0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+            }
         }
     }
 
@@ -126,40 +97,28 @@ func listDirectory(_ path: PathBytes) -> Result<[DirectoryEntry], Errno> {
     }
 }
 
-struct Errno: Error, Equatable {
-    let code: Int32
-    init(_ code: Int32) { self.code = code }
-    var text: String { errnoText(code) }
+/// `mkdir`; an existing folder is fine.
+func makeDirectory(_ path: PathBytes) -> Errno? {
+    if path.withCPath({ mkdir($0, 0o755) }) != 0 && errno != EEXIST { return Errno.current }
+    return nil
+}
 
-    /// Why a directory given on the command line cannot be crawled.
-    var directoryProblem: String {
-        switch code {
-        case ENOENT: return "no such directory"
-        case ENOTDIR: return "not a directory"
-        default: return "cannot read the directory: \(text)"
-        }
+/// `mkdir -p`.
+func makeDirectories(_ path: PathBytes) -> Errno? {
+    var prefix: PathBytes = path.first == UInt8(ascii: "/") ? [UInt8(ascii: "/")] : []
+    for part in path.split(separator: UInt8(ascii: "/")) {
+        prefix = joinPath(prefix, Array(part))
+        if let e = makeDirectory(prefix) { return e }
     }
+    return nil
 }
 
-struct FileIdentity: Hashable {
-    let device: UInt64
-    let inode: UInt64
-}
+func removeDirectory(_ path: PathBytes) { _ = path.withCPath { rmdir($0) } }
 
-/// `stat` (following symlinks): the kind and identity of what a path names.
-func statPath(_ path: PathBytes) -> (isDirectory: Bool, isFile: Bool, id: FileIdentity)? {
-    var st = stat()
-    guard path.withCPath({ stat($0, &st) }) == 0 else { return nil }
-    let mode = st.st_mode & S_IFMT
-    return (mode == S_IFDIR, mode == S_IFREG, FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
-}
-
-/// Reads up to `buffer.count` bytes from the start of an open file into `buffer`; returns how many
-/// (one `pread`: a short read of a regular file is its end).
-func readPrefix(_ fd: Int32, into buffer: inout [UInt8]) -> Result<Int, Errno> {
-    while true {
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
-        if n >= 0 { return .success(n) }
-        if errno != EINTR { return .failure(Errno(errno)) }
+/// Removes the regular files directly in a folder, then the folder.
+func removeFolderAndFiles(_ path: PathBytes) {
+    if case .success(let entries) = listDirectory(path) {
+        for e in entries where e.kind == .file { removeFile(joinPath(path, e.name)) }
     }
+    removeDirectory(path)
 }

@@ -1,0 +1,147 @@
+// The modality-template crawl (`dicomcrawler crawl`): for each DIR, the series folders the templates
+// name, their DICOM count and first file's values, written as DIR/modal_data.csv.
+#if canImport(Glibc)
+import Glibc
+#endif
+import DICOM
+import ModalityTemplates
+
+/// What the crawl does for each directory.
+public struct CrawlOptions: Sendable {
+    public var templates: TemplateSet
+    /// Extra columns after the standard ones.
+    public var extraTags: [Tag]
+    public var walk: WalkOptions
+    public var jobs: Int
+    /// The output file name inside each DIR.
+    public var outputName: String
+    /// Test hook: pause this long half-way through writing each CSV.
+    public var testPauseInWriteMS: Int?
+
+    public init(templates: TemplateSet, extraTags: [Tag] = [], walk: WalkOptions = WalkOptions(), jobs: Int = 1,
+                outputName: String = "modal_data.csv", testPauseInWriteMS: Int? = nil) {
+        self.templates = templates
+        self.extraTags = extraTags
+        self.walk = walk
+        self.jobs = jobs
+        self.outputName = outputName
+        self.testPauseInWriteMS = testPauseInWriteMS
+    }
+}
+
+/// Crawls directories: walk each DIR for the folders the templates name, scan those folders, and
+/// write each DIR's table.
+public final class CrawlJob: Sendable {
+    public let options: CrawlOptions
+    let fileTypes = FileTypes()
+    let readOptions: ReadOptions
+
+    public init(options: CrawlOptions) {
+        self.options = options
+        var tags = Set(CrawlTable.valueTags)
+        tags.formUnion(options.extraTags)
+        tags.formUnion(options.templates.conditionTags)
+        readOptions = ReadOptions(tags: tags)
+    }
+
+    /// Why libmagic could not be loaded, if it could not.
+    public var magicLoadError: String? { fileTypes.loadError }
+
+    /// Crawls every directory (in parallel), writes each one's CSV, and returns the reports in the
+    /// order of `directories`.
+    public func run(_ directories: [String], progress: CrawlProgress? = nil, onReport: ((CrawlReport) -> Void)? = nil) -> [CrawlReport] {
+        let jobs = options.jobs
+        // 1. Walk each DIR (in parallel) to find the folders the templates name.
+        let walked: [WalkedDirectory] = parallelMap(directories, jobs: jobs) { dir in
+            let w = self.walk(dir)
+            progress?.foldersTotal.add(w.folders.count, ordering: .relaxed)
+            return w
+        }
+
+        // 2. Scan every matched folder of every DIR (in parallel, across DIRs).
+        var tasks: [(dir: Int, folder: Int)] = []
+        for (d, w) in walked.enumerated() where w.report.error == nil {
+            for f in w.folders.indices { tasks.append((d, f)) }
+        }
+        let scans: [FolderScan] = parallelMap(tasks, jobs: jobs) { task in
+            let w = walked[task.dir]
+            let scan = self.scanFolder(joinPath(w.root, w.folders[task.folder].rel))
+            progress?.foldersDone.add(1, ordering: .relaxed)
+            progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
+            return scan
+        }
+
+        // 3. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
+        // uses more threads than there are cores.
+        var scansByDir = [[FolderScan]](repeating: [], count: walked.count)
+        for (t, scan) in zip(tasks, scans) { scansByDir[t.dir].append(scan) }
+        let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
+            var report = walked[d].report
+            if report.error == nil { self.finish(walked[d], scansByDir[d], into: &report) }
+            progress?.directoriesDone.add(1, ordering: .relaxed)
+            return report
+        }
+        reports.forEach { onReport?($0) }
+        return reports
+    }
+
+    /// A DIR walked: its folders that match a label's path, with the labels.
+    struct WalkedDirectory {
+        var report: CrawlReport
+        var root: PathBytes
+        var folders: [(rel: PathBytes, labels: [Int])]
+    }
+
+    private func walk(_ dir: String) -> WalkedDirectory {
+        let templates = options.templates.templates
+        let root = trimTrailingSlashes(Array(dir.utf8))
+        var w = WalkedDirectory(report: CrawlReport(directory: dir, outputPath: outputPath(root).pathString), root: root, folders: [])
+        switch FileWalk.folders(under: root, options: options.walk, keep: { rel in
+            let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
+            if labels.isEmpty { return false }
+            w.folders.append((rel, labels))
+            return true
+        }) {
+        case .failure(let e):
+            w.report.error = e.directoryProblem
+        case .success(let (_, walk)):
+            w.report.problems = walk.problems
+            w.report.loops = walk.loops
+            w.report.symlinksNotFollowed = walk.symlinksNotFollowed
+        }
+        return w
+    }
+
+    private func outputPath(_ root: PathBytes) -> PathBytes { joinPath(root, Array(options.outputName.utf8)) }
+
+    /// The rows of one DIR from its folders' scans, sorted, and its CSV written.
+    private func finish(_ w: WalkedDirectory, _ scans: [FolderScan], into report: inout CrawlReport) {
+        let templates = options.templates.templates
+        report.foldersMatched = w.folders.count
+        for (folder, scan) in zip(w.folders, scans) {
+            report.dicomFiles += scan.dicomCount
+            report.unreadable += scan.unreadable
+            report.problems += scan.problems
+            for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
+            if !folder.rel.isValidUTF8 { report.nonUTF8Paths += 1 }
+            let displayPath = joinPath(w.root, folder.rel)
+            for labelIndex in folder.labels {
+                let template = templates[labelIndex]
+                if !template.conditions.isEmpty {
+                    guard let values = scan.values, template.matchesValues({ values[$0] }) else { continue }
+                }
+                let tags = CrawlTable.valueTags + options.extraTags
+                report.rows.append(CrawlRow(
+                    labelIndex: labelIndex, label: template.label, path: displayPath.pathString, pathBytes: displayPath,
+                    dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
+            }
+        }
+        report.rows.sort(by: CrawlTable.rowOrder)
+        let path = outputPath(w.root)
+        do throws(Errno) {
+            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags), pauseHalfwayMS: options.testPauseInWriteMS)
+        } catch {
+            report.error = "cannot write \(path.pathString): \(error.text)"
+        }
+    }
+}

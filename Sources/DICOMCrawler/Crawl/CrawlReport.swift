@@ -1,0 +1,47 @@
+import Synchronization
+
+/// A file that is DICOM (or may be) but could not be read.
+public struct UnreadableFile: Sendable, Equatable {
+    public let path: String
+    public let reason: String
+}
+
+/// One row of modal_data.csv.
+public struct CrawlRow: Sendable, Equatable {
+    public let labelIndex: Int
+    public let label: String
+    public let path: String
+    let pathBytes: PathBytes
+    public let dicomCount: Int
+    /// The five standard values then the extra tags, "" when absent.
+    public let values: [String]
+}
+
+/// The outcome for one DIR.
+public struct CrawlReport: Sendable {
+    public let directory: String
+    public var outputPath: String
+    public var rows: [CrawlRow] = []
+    public var foldersMatched = 0
+    public var dicomFiles = 0
+    public var skippedByType: [String: Int] = [:]
+    public var unreadable: [UnreadableFile] = []
+    public var problems: [WalkProblem] = []
+    /// Symlink loops detected and not followed (not a failure).
+    public var loops: [WalkProblem] = []
+    public var symlinksNotFollowed = 0
+    public var nonUTF8Paths = 0
+    /// Why the DIR could not be crawled or its CSV not written; nil on success.
+    public var error: String?
+
+    public var failed: Bool { error != nil || !unreadable.isEmpty || !problems.isEmpty }
+}
+
+/// Counters for progress output, updated from the worker threads.
+public final class CrawlProgress: Sendable {
+    public let directoriesDone = Atomic<Int>(0)
+    public let foldersDone = Atomic<Int>(0)
+    public let foldersTotal = Atomic<Int>(0)
+    public let filesExamined = Atomic<Int>(0)
+    public init() {}
+}

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DICOM
+
+/// One series folder: its DICOM count and its first readable DICOM file's values.
+struct FolderScan {
+    var dicomCount = 0
+    /// Rendered values of the first readable DICOM file (nil: no readable DICOM file).
+    var values: [Tag: String]?
+    var skippedByType: [String: Int] = [:]
+    var unreadable: [UnreadableFile] = []
+    var problems: [WalkProblem] = []
+    var filesExamined = 0
+
+    mutating func unreadable(_ path: PathBytes, _ reason: String) {
+        unreadable.append(UnreadableFile(path: path.pathString, reason: reason))
+    }
+}
+
+extension CrawlJob {
+    /// Counts the DICOM files directly in a folder and reads the first readable one (in byte order
+    /// of names). Other files never veto the folder; their types go into the summary.
+    func scanFolder(_ folder: PathBytes) -> FolderScan {
+        var scan = FolderScan()
+        let dir: OpenDirectory
+        do {
+            dir = try OpenDirectory(folder)
+        } catch {
+            scan.problems.append(.cannotList(folder, error))
+            return scan
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for entry in dir.entries {
+            if !options.walk.includeHidden && entry.isHidden { continue }
+            switch entry.kind {
+            case .file: break
+            case .symlink:
+                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
+            case .directory, .other: continue
+            }
+            scan.filesExamined += 1
+            let path = joinPath(folder, entry.name)
+            let fd: Int32
+            do { fd = try dir.openEntry(entry) } catch {
+                scan.unreadable(path, "cannot open: \(error.text)")
+                continue
+            }
+            defer { close(fd) }
+            var notDICOM = false
+            if scan.values == nil {
+                // Read the header, until the first readable DICOM file of the folder is found.
+                let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
+                switch file.error?.kind {
+                case nil:
+                    scan.dicomCount += 1
+                    var values: [Tag: String] = [:]
+                    for e in file.dataSet.elements { values[e.tag] = file.dataSet.render(e) }
+                    scan.values = values
+                    continue
+                case .notDICOM?:
+                    notDICOM = true  // only its type is left to tell
+                case .io?:
+                    scan.unreadable(path, file.error!.description)
+                    continue
+                default:
+                    scan.dicomCount += 1
+                    scan.unreadable(path, file.error!.description)
+                    continue
+                }
+            }
+            // The cheap check for the other files: `DICM` at byte 128, or a bare data set at byte 0.
+            do {
+                switch try fileTypes.kind(of: fd, buffer: &buffer, notDICOM: notDICOM) {
+                case .dicom: scan.dicomCount += 1
+                case .other(let mimeType): scan.skippedByType[mimeType, default: 0] += 1
+                }
+            } catch {
+                scan.unreadable(path, "cannot read: \(error.text)")
+            }
+        }
+        return scan
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What identifies a file on this machine: device and inode.
+struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+}
+
+/// `stat` (following symlinks): the kind and identity of what a path names.
+func statPath(_ path: PathBytes) -> (isDirectory: Bool, isFile: Bool, id: FileIdentity)? {
+    var st = stat()
+    guard path.withCPath({ stat($0, &st) }) == 0 else { return nil }
+    let mode = st.st_mode & S_IFMT
+    return (mode == S_IFDIR, mode == S_IFREG, FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+}
+
+/// Whether anything (a dangling symlink too) has this name.
+func pathExistsNoFollow(_ path: PathBytes) -> Bool {
+    var st = stat()
+    return path.withCPath { lstat($0, &st) } == 0
+}
+
+/// Whether two paths name the same file.
+func isSameFile(_ a: PathBytes, _ b: PathBytes) -> Bool {
+    guard let x = statPath(a), let y = statPath(b) else { return false }
+    return x.id == y.id
+}
+
+/// The size of an open file.
+func fileSize(_ fd: Int32) -> Int? {
+    var st = stat()
+    return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
+}

@@ -1,0 +1,82 @@
+import DICOM
+
+/// How one file's elements become cells of the all-tags table.
+public struct TagTableOptions: Sendable, Equatable {
+    /// Items of a sequence expanded into columns (later items only counted; --format jsonl has all).
+    public var maxItems = 3
+    public var maxValueBytes = 64
+    public var includePrivate = true
+    /// Only these top-level elements (nil: all).
+    public var keywords: [Tag]? = nil
+
+    public init(maxItems: Int = 3, maxValueBytes: Int = 64, includePrivate: Bool = true, keywords: [Tag]? = nil) {
+        self.maxItems = maxItems
+        self.maxValueBytes = maxValueBytes
+        self.includePrivate = includePrivate
+        self.keywords = keywords
+    }
+
+    /// What the reader needs to read: everything (bulk values only to `maxValueBytes`), or only
+    /// the given keywords.
+    public var readOptions: ReadOptions {
+        var r = ReadOptions(tags: keywords.map(Set.init), bulkThreshold: max(maxValueBytes, 0))
+        r.bulkPrefix = max(maxValueBytes, 0)
+        return r
+    }
+
+    /// Whether an element is a column of the table. Never: pixel, overlay, curve and waveform data,
+    /// trailing padding, items and delimiters; private elements only with `includePrivate`; at the
+    /// top level only the `keywords` when given (the reader still reads what decoding needs, such
+    /// as the character set). The JSON rows also leave out the file meta group (`includesInJSON`).
+    func includes(_ tag: Tag, topLevel: Bool) -> Bool {
+        if Self.isExcluded(tag) { return false }
+        if tag.isPrivate && !includePrivate { return false }
+        if topLevel, let keywords, !keywords.contains(tag) { return false }
+        return true
+    }
+
+    func includesInJSON(_ tag: Tag, topLevel: Bool) -> Bool {
+        includes(tag, topLevel: topLevel) && !(topLevel && tag.group == 0x0002)
+    }
+
+    static func isExcluded(_ tag: Tag) -> Bool {
+        switch tag.rawValue {
+        case 0x7FE0_0008, 0x7FE0_0009, 0x7FE0_0010, 0x5400_1010, 0xFFFC_FFFC: return true
+        default: break
+        }
+        if tag.group == 0xFFFE { return true }
+        let g = tag.group
+        if (g & 0xFF00 == 0x6000 || g & 0xFF00 == 0x5000) && g & 1 == 0 && tag.element == 0x3000 { return true }
+        return false
+    }
+
+    /// Cells of one file: (column key, rendered value), in the order met. Keys are described by
+    /// `ColumnKey`. Iterative over an explicit stack: nesting depth is the reader's to bound.
+    func cells(_ file: DicomFile) -> [(key: String, value: String)] {
+        var cells: [(key: String, value: String)] = []
+        cells.reserveCapacity(file.dataSet.count + 8)
+        var stack: [(ds: DataSet, prefix: String, next: Int)] = [(file.dataSet, "", 0)]
+        while let top = stack.last {
+            if top.next >= top.ds.elements.count {
+                stack.removeLast()
+                continue
+            }
+            stack[stack.count - 1].next += 1
+            let (ds, prefix) = (top.ds, top.prefix)
+            let e = ds.elements[top.next]
+            let tag = e.tag
+            guard includes(tag, topLevel: prefix.isEmpty) else { continue }
+            let key = ColumnKey.key(prefix: prefix, tag: tag, creator: tag.isPrivate && !tag.isPrivateCreator ? ds.privateCreator(of: tag) : nil)
+            if case .sequence(let items) = e.value {
+                cells.append((key + "/#", String(items.count)))
+                // Items are pushed last first, so that item 1 is handled first.
+                for (i, item) in items.prefix(maxItems).enumerated().reversed() {
+                    stack.append((item, key + "/\(i + 1)/", 0))
+                }
+            } else {
+                cells.append((key, ds.render(e, maxBinaryBytes: maxValueBytes)))
+            }
+        }
+        return cells
+    }
+}

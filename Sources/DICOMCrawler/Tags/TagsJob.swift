@@ -1,0 +1,257 @@
+// `dicomcrawler tags`: every element of every DICOM file under the given directories into one table,
+// streamed through a spill so that memory does not grow with rows × columns, resumable after a kill.
+#if canImport(Glibc)
+import Glibc
+#endif
+import DICOM
+
+/// What a `tags` run reads and writes.
+public struct TagsOptions: Sendable {
+    public var directories: [String]
+    public var output: String
+    public var format: TableFormat
+    public var table: TagTableOptions
+    public var walk: WalkOptions
+    public var jobs: Int
+    public var resume: Bool
+    /// Files per parallel batch.
+    public var batchSize = 512
+    /// Seconds between commits of the progress state.
+    public var commitInterval = 1.0
+    /// Test hook: pause this long half-way through each atomic write (the state at every commit).
+    public var testPauseInWriteMS: Int?
+
+    public init(directories: [String], output: String, format: TableFormat = .csv, table: TagTableOptions = TagTableOptions(),
+                walk: WalkOptions = WalkOptions(), jobs: Int = 1, resume: Bool = false) {
+        self.directories = directories
+        self.output = output
+        self.format = format
+        self.table = table
+        self.walk = walk
+        self.jobs = jobs
+        self.resume = resume
+    }
+
+    /// What must be the same for a run to resume another: everything that changes the output.
+    var fingerprint: String {
+        let parts = [format.rawValue, output, String(table.maxItems), String(table.maxValueBytes), String(table.includePrivate),
+                     table.keywords.map { $0.map(\.hexString).joined(separator: ",") } ?? "*",
+                     String(walk.includeHidden), String(walk.followSymlinks)] + directories
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in parts.joined(separator: "\u{0}").utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return String(h, radix: 16)
+    }
+}
+
+/// One `tags` run. Rows (one per readable DICOM file) are streamed to the spill in walk order while
+/// the set of columns is tracked; at the end the table is assembled from the spill (`Assembly.swift`).
+/// The spill and the progress state live in `OUTPUT.progress/`, committed about once a second, so
+/// that a killed run can be resumed and finishes with a byte-identical file.
+public final class TagsJob {
+    let options: TagsOptions
+    let outputPath: PathBytes
+    let progressDir: PathBytes
+    /// Column key → id, in the order first met.
+    var columns: [String: Int] = [:]
+    var report = TagsReport()
+    /// Rows are whole DICOM JSON documents (every item), not cells.
+    let documentRows: Bool
+
+    public init(options: TagsOptions) {
+        self.options = options
+        documentRows = type(of: options.format.makeSink()).holdsDocuments
+        outputPath = Array(options.output.utf8)
+        progressDir = outputPath + Array(".progress".utf8)
+    }
+
+    func inProgress(_ name: String) -> PathBytes { progressDir + [UInt8(ascii: "/")] + Array(name.utf8) }
+
+    /// Runs; `note` receives remarks for the user (resuming, discarding an old state).
+    public func run(progress: TagsProgress? = nil, note: (String) -> Void = { _ in }) throws(TagsError) -> TagsReport {
+        let lock = try acquireLock()
+        defer { withExtendedLifetime(lock) {} }
+        let resumed = try resumePoint(note: note)
+        let spill: AppendFile
+        do { spill = try AppendFile(inProgress("spill"), keep: resumed?.spillLength ?? 0) } catch {
+            throw TagsError(kind: .io, message: "cannot write \(inProgress("spill").pathString): \(error.text)")
+        }
+        if let resumed, resumed.spillLength > 0 { try reload(spillLength: resumed.spillLength) }
+        report.resumedFiles = resumed?.files ?? 0
+
+        let walked = try readAll(into: spill, skipping: report.resumedFiles, progress: progress)
+        try commit(spill, files: walked)  // also the files after the last DICOM one
+
+        // The table, then the list of unreadable files; then the progress state goes (everything in
+        // the progress folder is ours, also temporary files a killed run left).
+        try assemble(spillLength: spill.committedLength)
+        removeFolderAndFiles(progressDir)
+        return report
+    }
+
+    private func acquireLock() throws(TagsError) -> LockFile {
+        if let e = makeDirectory(progressDir) {
+            throw TagsError(kind: .io, message: "cannot create \(progressDir.pathString): \(e.text)")
+        }
+        let lock: LockFile?
+        do { lock = try LockFile(inProgress("lock")) } catch {
+            throw TagsError(kind: .io, message: "cannot lock \(inProgress("lock").pathString): \(error.text)")
+        }
+        guard let lock else {
+            throw TagsError(kind: .busy, message: "another 'dicomcrawler tags' run is writing \(options.output) (it holds \(inProgress("lock").pathString)); not starting a second one")
+        }
+        return lock
+    }
+
+    /// The state to resume from, if `--resume` and an interrupted run of the same arguments left one.
+    private func resumePoint(note: (String) -> Void) throws(TagsError) -> ProgressState? {
+        let state = (try? readWholeFile(inProgress("state"))).flatMap { ProgressState(text: String(decoding: $0, as: UTF8.self)) }
+        guard let state else {
+            if options.resume { note("nothing to resume for \(options.output): starting") }
+            return nil
+        }
+        guard options.resume else {
+            note("discarding the state of an interrupted run on \(options.output) (use --resume to continue it)")
+            return nil
+        }
+        guard state.fingerprint == options.fingerprint else {
+            throw TagsError(kind: .argumentsDiffer, message: "the interrupted run on \(options.output) used other arguments; run it again with them, or without --resume to start over")
+        }
+        note("resuming after \(state.files) files")
+        return state
+    }
+
+    // MARK: reading files
+
+    /// What became of one file (on a worker thread).
+    enum FileOutcome {
+        case row([(key: String, value: String)])
+        case document(String)
+        case notDICOM
+        case unreadable(String)
+    }
+
+    /// Walks the directories, reads the files after the first `skip` in parallel batches and appends
+    /// their records to the spill in walk order (the workers read the next batch while one is
+    /// appended); returns how many files were walked.
+    private func readAll(into spill: AppendFile, skipping skip: Int, progress: TagsProgress?) throws(TagsError) -> Int {
+        let pool = WorkerPool(threads: options.jobs)
+        defer { pool.shutdown() }
+        var lastCommit = monotonicSeconds()
+        let pipeline = BatchPipeline<(path: PathBytes, index: Int), FileOutcome, TagsError>(
+            pool: pool, overlap: true, work: { self.readFile($0.path) }
+        ) { (files, outcomes) throws(TagsError) in
+            for (file, outcome) in zip(files, outcomes) { self.append(outcome, path: file.path, to: spill) }
+            progress?.filesDone.add(files.count, ordering: .relaxed)
+            if monotonicSeconds() - lastCommit >= self.options.commitInterval {
+                try self.commit(spill, files: files.last!.index)
+                lastCommit = monotonicSeconds()
+            } else {
+                do throws(Errno) { try spill.flushIfLarger(than: 1 << 20) } catch {
+                    throw TagsError(kind: .io, message: "cannot write \(self.inProgress("spill").pathString): \(error.text)")
+                }
+            }
+        }
+        var index = 0  // files walked
+        var batch: [(path: PathBytes, index: Int)] = []
+        for dir in options.directories {
+            let root = trimTrailingSlashes(Array(dir.utf8))
+            var walk = FileWalk(root: root, options: options.walk)
+            if let e = walk.start() {
+                report.directoryErrors.append("\(dir): \(e.directoryProblem)")
+                continue
+            }
+            while true {
+                let files = walk.next(options.batchSize)
+                if files.isEmpty { break }
+                for rel in files {
+                    index += 1
+                    report.filesSeen += 1
+                    if index <= skip { continue }  // done by the interrupted run: not read again
+                    batch.append((joinPath(root, rel), index))
+                    if batch.count >= options.batchSize {
+                        try pipeline.submit(batch)
+                        batch = []
+                    }
+                }
+            }
+            report.problems += walk.problems
+            report.loops += walk.loops
+        }
+        try pipeline.submit(batch)
+        try pipeline.finish()
+        return index
+    }
+
+    private func readFile(_ path: PathBytes) -> FileOutcome {
+        let fd: Int32
+        do { fd = try openFile(path, O_RDONLY) } catch { return .unreadable("cannot open: \(error.text)") }
+        defer { close(fd) }
+        let file = DICOMReader.read(fileDescriptor: fd, options: options.table.readOptions)
+        if let e = file.error {
+            return e.kind == .notDICOM ? .notDICOM : .unreadable(e.description)
+        }
+        if documentRows {
+            return .document(dicomJSON(file.dataSet, options.table, topLevel: true))
+        }
+        return .row(options.table.cells(file))
+    }
+
+    // MARK: the spill
+
+    private func append(_ outcome: FileOutcome, path: PathBytes, to spill: AppendFile) {
+        switch outcome {
+        case .notDICOM:
+            report.notDICOM += 1
+        case .unreadable(let reason):
+            report.unreadable += 1
+            spill.appendUnreadable(path: path, reason: reason)
+        case .document(let json):
+            report.dicomFiles += 1
+            spill.appendDocument(path: path, json: json)
+        case .row(let cells):
+            report.dicomFiles += 1
+            var row: [(id: Int, value: String)] = []
+            row.reserveCapacity(cells.count)
+            for cell in cells {
+                let id: Int
+                if let known = columns[cell.key] { id = known } else {
+                    id = columns.count
+                    columns[cell.key] = id
+                    spill.appendColumn(id: id, key: cell.key)
+                }
+                row.append((id, cell.value))
+            }
+            spill.appendRow(path: path, cells: row)
+        }
+    }
+
+    /// Syncs the spill, then records how far it goes.
+    func commit(_ spill: AppendFile, files: Int) throws(TagsError) {
+        do {
+            try spill.flush(sync: true)
+            let state = ProgressState(fingerprint: options.fingerprint, files: files, spillLength: spill.committedLength)
+            try writeFileAtomically(inProgress("state"), Array(state.text.utf8), pauseHalfwayMS: options.testPauseInWriteMS)
+        } catch {
+            throw TagsError(kind: .io, message: "cannot write the progress state in \(progressDir.pathString): \(error.text)")
+        }
+    }
+
+    /// After a resume: the columns and counts of what the interrupted run wrote.
+    private func reload(spillLength: Int) throws(TagsError) {
+        do throws(Errno) {
+            var r = try SpillReader(inProgress("spill"), length: spillLength)
+            while let record = try r.next() {
+                switch record {
+                case .column(let id, let key): columns[key] = id
+                case .row, .document: report.dicomFiles += 1
+                case .unreadable: report.unreadable += 1
+                }
+            }
+        } catch {
+            throw TagsError(kind: .damagedState, message: "the progress state in \(progressDir.pathString) is damaged (\(error.text)); run without --resume to start over")
+        }
+    }
+}

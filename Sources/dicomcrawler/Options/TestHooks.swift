@@ -1,0 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hooks the end-to-end tests set through the environment, read once at start-up.
+enum TestHooks {
+    /// `DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS`: pause half-way through each atomic write, so that a
+    /// test can kill the process there.
+    static let pauseInWriteMS: Int? = getenv("DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS").flatMap { Int(String(cString: $0)) }
+}
