@@ -26,6 +26,7 @@ let package = Package(
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
         .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
+        .testTarget(name: "DICOMCrawlerTests", dependencies: ["DICOMCrawler", "DICOM"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler"]),
     ]
 )
