@@ -1,3 +1,6 @@
+// The `dicomcrawler` executable: the root command and its exit-status policy. Commands/ holds one
+// ParsableCommand per job, Options/ the shared option groups and option types, Terminal/ messages
+// and the progress line. Everything else lives in the libraries.
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc

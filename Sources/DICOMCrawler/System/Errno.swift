@@ -5,15 +5,15 @@ import Glibc
 #endif
 
 /// The errno of a failed system call, as a typed error.
-public struct Errno: Error, Equatable, Sendable {
-    public let code: Int32
+struct Errno: Error, Equatable, Sendable {
+    let code: Int32
     init(_ code: Int32) { self.code = code }
 
     /// The calling thread's current errno.
     static var current: Errno { Errno(errno) }
 
     /// `strerror` text: "No such file or directory".
-    public var text: String { String(cString: strerror(code)) }
+    var text: String { String(cString: strerror(code)) }
 
     /// Why a directory given on the command line cannot be walked.
     var directoryProblem: String {

@@ -3,11 +3,11 @@ import Glibc
 #endif
 
 /// A path as raw bytes: file names need not be valid UTF-8.
-public typealias PathBytes = [UInt8]
+typealias PathBytes = [UInt8]
 
 extension Array where Element == UInt8 {
     /// The path as text; bytes that are not UTF-8 become U+FFFD.
-    public var pathString: String { String(decoding: self, as: UTF8.self) }
+    var pathString: String { String(decoding: self, as: UTF8.self) }
     var isValidUTF8: Bool { String(validating: self, as: UTF8.self) != nil }
 
     func withCPath<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
