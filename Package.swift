@@ -14,6 +14,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
+        .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),
         .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims"]),
@@ -21,11 +22,11 @@ let package = Package(
             name: "dicomcrawler",
             dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
-        .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMCrawler"], path: "Benchmarks/crawl-bench"),
-        .executableTarget(name: "make-examples", dependencies: ["DICOM"], path: "Tools/make-examples"),
+        .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler"], path: "Benchmarks/crawl-bench"),
+        .executableTarget(name: "make-examples", dependencies: ["DICOM", "DICOMTestSupport"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "DICOMTestSupport"]),
         .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
-        .testTarget(name: "CommandTests", dependencies: ["dicomcrawler"]),
+        .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "DICOMTestSupport"]),
     ]
 )
