@@ -1,5 +1,5 @@
-// Core: the data model — Tag, VR, Element, DataSet, DicomFile, TransferSyntax, DICOMError — with
-// no parsing or rendering logic of its own.
+// Core: the data model — Tag, VR, Element, DataSet, DicomFile, TransferSyntax, DICOMError. Lookups by
+// tag live here; decoding and rendering values is in Text/ and Values/.
 
 /// An ordered list of elements with the context needed to render them: character set and byte order.
 public struct DataSet: Sendable, Equatable {
