@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Generate Sources/DICOM/Generated/DictionaryTables.swift from the DICOM data dictionary TSVs.
+"""Generate Sources/DICOM/Dictionary/Generated/DictionaryTables.swift from the DICOM data dictionary TSVs.
 
 Usage: python3 Scripts/generate-dictionary.py [../shared/dicom-standard] [output.swift]
+  (defaults: ../shared/dicom-standard beside the checkout, and the committed file above)
 
 Input: elements.tsv (tag, vr, vm, name, keyword, retired) and uids.tsv (uid, name, type, info,
 keyword) as shipped in ../shared/dicom-standard/ (tabulated from pydicom 3.0.2's dictionary of
@@ -10,14 +11,14 @@ DICOM PS3.6).
 Output: tables encoded as hexadecimal text inside `StaticString` literals. A StaticString is a
 pointer into the binary's read-only data, so the tables cost nothing at start-up and nothing to
 type-check; lookups by tag, keyword and UID go through open-addressing hash tables computed here
-(O(1)). The hash functions below must stay identical to the ones in DataDictionary.swift.
+(O(1)). The hash functions below must stay identical to the ones in Dictionary/DataDictionary.swift.
 """
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "dicom-standard")
-OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "Sources", "DICOM", "Generated", "DictionaryTables.swift")
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "Sources", "DICOM", "Dictionary", "Generated", "DictionaryTables.swift")
 
 TAG_BITS = 14      # 16384 slots for ~5200 tags
 KEYWORD_BITS = 14
@@ -60,12 +61,6 @@ def build_slots(keys, bits, hash_fn):
 
 def swift_literal(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def chunked(s, width=120):
-    # Split a long literal into concatenated-free multi-line string pieces is not possible for
-    # StaticString; emit it as one line.
-    return swift_literal(s)
 
 
 def main():
@@ -116,7 +111,7 @@ def main():
     record_width = len(records[0])
     assert all(len(r) == record_width for r in records)
     out = []
-    out.append("// GENERATED FILE — do not edit. Regenerate with: python3 Scripts/generate-dictionary.py")
+    out.append("// GENERATED FILE — do not edit. Regenerate with: python3 Scripts/generate-dictionary.py ../shared/dicom-standard")
     out.append("// Source: ../shared/dicom-standard/elements.tsv and uids.tsv, the DICOM PS3.6 data")
     out.append("// dictionary and UID registry as tabulated from pydicom 3.0.2's generated dictionary (MIT).")
     out.append("// %d elements (%d with repeating-group masks), %d UIDs." % (len(elements), masked_count, len(uids)))

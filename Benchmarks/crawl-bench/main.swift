@@ -4,6 +4,7 @@
 // a run on an empty directory. Prints a table.
 //   swift build -c release && swift run -c release crawl-bench [--tree DIR] [--subjects N] [--jobs N]
 import DICOM
+import DICOMTestSupport
 import DICOMCrawler
 import Foundation
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 /// The examples of PS3.5 Annexes H (Japanese), I (Korean), J and K (Chinese), and a name in each
 /// single-byte character set, written into files and read back.

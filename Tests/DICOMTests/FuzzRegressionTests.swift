@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 /// Inputs the fuzzer found (fuzz/regressions/) and hand-made hostile ones, run through what the fuzz
 /// target does: they must read deterministically, render every value, and give valid JSON.

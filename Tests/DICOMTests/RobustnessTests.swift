@@ -1,5 +1,6 @@
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 /// Files that break the rules but occur, and files that are broken: read what can be read, report
 /// the rest with a byte offset, never crash.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 final class StructureTests: XCTestCase {
     /// Sequences of undefined length with items of undefined length, nested five deep, mixed with

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 /// The shared corpus of real files (`../shared/corpus` beside the checkout, or $DICOM_CORPUS).
 func corpusDirectory(file: StaticString = #filePath, line: UInt = #line) throws -> URL {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import DICOM
+import DICOMTestSupport
 
 /// Fixtures written by the project's own writer in each transfer syntax, read back.
 final class TransferSyntaxTests: XCTestCase {

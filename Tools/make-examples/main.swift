@@ -2,6 +2,7 @@
 // project's own DICOM writer. Deterministic: running it again gives the same bytes.
 //   swift run make-examples [OUTPUT_DIR]
 import DICOM
+import DICOMTestSupport
 import Foundation
 
 let out = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "examples"

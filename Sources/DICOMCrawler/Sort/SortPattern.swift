@@ -110,7 +110,7 @@ public struct SortPattern: Sendable, Equatable {
     }
 
     func render(_ raw: String?, _ modifiers: [Modifier]) -> String {
-        var v = (raw ?? "").trimmingSpaces()
+        var v = DICOMText.trimmed(raw ?? "")
         if v.isEmpty { return "UNKNOWN" }
         for m in modifiers {
             switch m {
@@ -155,13 +155,4 @@ func finishComponent(_ s: String) -> String {
         s = cut
     }
     return s
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
 }

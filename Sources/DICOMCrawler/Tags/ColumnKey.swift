@@ -68,7 +68,7 @@ struct ColumnKey: Comparable {
         var parts: [String] = []
         for level in levels {
             let tag = Tag(level.tag)
-            var part = elementName(tag, creator: level.creator) + " " + tag.description
+            var part = ElementName.pydicom(tag, creator: level.creator) + " " + tag.description
             switch level.item {
             case .some(0): part += " - Number of Items"
             case .some(let i) where i > 1: part += " [\(i)]"
@@ -96,17 +96,4 @@ struct ColumnKey: Comparable {
         for (a, b) in pairs { out = out.split(separator: a, omittingEmptySubsequences: false).joined(separator: b) }
         return out
     }
-}
-
-/// The name of an element in column headers, as pydicom names elements.
-func elementName(_ tag: Tag, creator: String?) -> String {
-    if tag.isPrivate {
-        if tag.isPrivateCreator { return "Private Creator" }
-        if tag.element == 0 { return "Private Group Length" }
-        if let creator { return "[\(creator)]" }
-        return "Private tag"
-    }
-    if let e = DataDictionary.entry(for: tag), !e.name.isEmpty { return e.name }
-    if tag.element == 0 { return "Group Length" }
-    return "Unknown"
 }

@@ -59,10 +59,13 @@ public final class TagsJob {
     var report = TagsReport()
     /// Rows are whole DICOM JSON documents (every item), not cells.
     let documentRows: Bool
+    let jsonOptions: DICOMJSONOptions
 
     public init(options: TagsOptions) {
         self.options = options
         documentRows = type(of: options.format.makeSink()).holdsDocuments
+        let table = options.table
+        jsonOptions = DICOMJSONOptions(maxValueBytes: table.maxValueBytes, include: { table.includesInJSON($0, topLevel: $1) })
         outputPath = Array(options.output.utf8)
         progressDir = outputPath + Array(".progress".utf8)
     }
@@ -194,7 +197,7 @@ public final class TagsJob {
             return e.kind == .notDICOM ? .notDICOM : .unreadable(e.description)
         }
         if documentRows {
-            return .document(dicomJSON(file.dataSet, options.table, topLevel: true))
+            return .document(file.dataSet.dicomJSON(jsonOptions))
         }
         return .row(options.table.cells(file))
     }

@@ -1,28 +1,4 @@
-/// Minimal, deterministic JSON text output (keys in the order given).
-public enum JSONText {
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let h = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
-
+/// The dump-style JSON of a data set: keywords as keys, values rendered as text.
 extension DataSet {
     /// The key of an element in JSON output: its keyword, or `GGGGEEEE` (as in the DICOM JSON
     /// model) when it has none or shares it with other tags (repeating groups, private tags).

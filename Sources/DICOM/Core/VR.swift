@@ -31,10 +31,6 @@ public struct VR: Hashable, Sendable, CustomStringConvertible {
     /// Items and delimiters have no VR; dcmdump prints `na`.
     public static let none = VR(0x6E, 0x61)
 
-    static let all: [VR] = [.AE, .AS, .AT, .CS, .DA, .DS, .DT, .FD, .FL, .IS, .LO, .LT, .OB, .OD, .OF, .OL,
-                            .OV, .OW, .PN, .SH, .SL, .SQ, .SS, .ST, .SV, .TM, .UC, .UI, .UL, .UN, .UR, .US,
-                            .UT, .UV]
-
     /// One of the 34 VRs of PS3.5 6.2.
     public var isKnown: Bool {
         switch self {
@@ -50,14 +46,6 @@ public struct VR: Hashable, Sendable, CustomStringConvertible {
     public var hasLongLength: Bool {
         switch self {
         case .OB, .OD, .OF, .OL, .OV, .OW, .SQ, .SV, .UC, .UN, .UR, .UT, .UV: return true
-        default: return false
-        }
-    }
-
-    /// Text VRs whose value is decoded with the Specific Character Set (PS3.5 6.1.2.3).
-    public var usesSpecificCharacterSet: Bool {
-        switch self {
-        case .SH, .LO, .ST, .LT, .UC, .UT, .PN: return true
         default: return false
         }
     }

@@ -1,5 +1,8 @@
+// Values: what element values mean — rendering as text (here), typed accessors, DA and TM values,
+// and hex for binary values.
+
 /// Rendering element values as text, the way pydicom's `str()` shows them (with multiple values
-/// joined by a backslash), and typed accessors.
+/// joined by a backslash).
 extension DataSet {
     /// Renders an element of this data set.
     ///
@@ -81,34 +84,6 @@ extension DataSet {
         }
         return out
     }
-
-    // MARK: typed accessors
-
-    /// The values of a string element, split at backslashes and stripped as `render` does.
-    public func strings(_ tag: Tag) -> [String]? {
-        guard let e = self[tag] else { return nil }
-        if case .bytes(let b) = e.value, let width = e.vr.binaryWidth, width > 0, e.vr != .OW, e.vr != .OF, e.vr != .OL {
-            return numbers(b, vr: e.vr)
-        }
-        let text = render(e)
-        if e.vr.isSingleValuedText { return [text] }
-        return text.split(separator: "\\", omittingEmptySubsequences: false).map(String.init)
-    }
-
-    /// The first value as an integer (IS, or a binary integer VR).
-    public func int(_ tag: Tag) -> Int? {
-        guard let first = strings(tag)?.first else { return nil }
-        return Int(first.trimmingCharacters(" "))
-    }
-
-    /// The first value as a floating-point number (DS, FL, FD, or an integer VR).
-    public func double(_ tag: Tag) -> Double? {
-        guard let first = strings(tag)?.first else { return nil }
-        return Double(first.trimmingCharacters(" "))
-    }
-
-    public func date(_ tag: Tag) -> DICOMDate? { string(tag).flatMap(DICOMDate.init) }
-    public func time(_ tag: Tag) -> DICOMTime? { string(tag).flatMap(DICOMTime.init) }
 }
 
 /// The end of a value without its trailing space and NUL padding.
@@ -120,19 +95,6 @@ extension DataSet {
         end = b.index(before: end)
     }
     return end
-}
-
-/// ISO 8859-1 bytes as UTF-8 bytes (the default repertoire, as pydicom decodes it).
-@inline(__always) func latin1UTF8(_ b: ArraySlice<UInt8>) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(b.count)
-    for c in b {
-        if c < 0x80 { out.append(c) } else {
-            out.append(0xC0 | c >> 6)
-            out.append(0x80 | c & 0x3F)
-        }
-    }
-    return out
 }
 
 /// Splits UTF-8 text at backslashes, removes each value's trailing padding (and leading spaces if
@@ -156,36 +118,6 @@ func perValue(_ u: [UInt8], leading: Bool) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-extension Substring {
-    func trimmingCharacters(_ c: Character) -> String {
-        var s = self
-        while s.first == c { s.removeFirst() }
-        while s.last == c { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension String {
-    func trimmingCharacters(_ c: Character) -> String { Substring(self).trimmingCharacters(c) }
-}
-
-/// Lowercase hex of the first `max` bytes; when cut (or when the value is longer than `b`, as
-/// `fullLength` says), followed by `...(N bytes)`.
-public func hex(_ b: [UInt8], max: Int, fullLength: Int? = nil) -> String {
-    let digits: StaticString = "0123456789abcdef"
-    let n = Swift.min(b.count, Swift.max(max, 0))
-    var s = String(unsafeUninitializedCapacity: n * 2) { buf in
-        for i in 0..<n {
-            buf[2 * i] = digits.utf8Start[Int(b[i] >> 4)]
-            buf[2 * i + 1] = digits.utf8Start[Int(b[i] & 0xF)]
-        }
-        return n * 2
-    }
-    let total = fullLength ?? b.count
-    if n < total { s += "...(\(total) bytes)" }
-    return s
-}
-
 /// Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16.
 func pythonRepr(_ d: Double) -> String {
     if d.isNaN { return "nan" }
@@ -194,51 +126,4 @@ func pythonRepr(_ d: Double) -> String {
     // notation at the same thresholds; only the exponent spelling differs (e-05 vs e-05 is the same,
     // Swift writes "1e-05" too), so use it as is.
     return d.description
-}
-
-/// A DA value: `YYYYMMDD` (also the pre-1993 `YYYY.MM.DD`).
-public struct DICOMDate: Hashable, Comparable, Sendable {
-    public let year: Int, month: Int, day: Int
-
-    public init?(_ text: String) {
-        let digits = text.trimmingCharacters(" ").filter { $0 != "." }
-        guard digits.count == 8, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let y = Int(digits.prefix(4)), let m = Int(digits.dropFirst(4).prefix(2)), let d = Int(digits.suffix(2)),
-              (1...12).contains(m), (1...31).contains(d) else { return nil }
-        year = y; month = m; day = d
-    }
-
-    public static func < (a: DICOMDate, b: DICOMDate) -> Bool {
-        (a.year, a.month, a.day) < (b.year, b.month, b.day)
-    }
-}
-
-/// A TM value: `HH`, `HHMM`, `HHMMSS` or `HHMMSS.F` to `HHMMSS.FFFFFF` (also the old `HH:MM:SS`).
-public struct DICOMTime: Hashable, Comparable, Sendable {
-    public let hour: Int, minute: Int, second: Int
-    /// Microseconds.
-    public let microsecond: Int
-
-    public init?(_ text: String) {
-        var t = text.trimmingCharacters(" ")
-        t.removeAll { $0 == ":" }
-        let parts = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let main = parts[0]
-        guard [2, 4, 6].contains(main.count), main.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        let h = Int(main.prefix(2))!
-        let m = main.count >= 4 ? Int(main.dropFirst(2).prefix(2))! : 0
-        let s = main.count >= 6 ? Int(main.dropFirst(4).prefix(2))! : 0
-        var us = 0
-        if parts.count == 2 {
-            let f = parts[1]
-            guard main.count == 6, f.count <= 6, f.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            us = f.isEmpty ? 0 : Int(f + String(repeating: "0", count: 6 - f.count))!
-        }
-        guard h < 24, m < 60, s < 61 else { return nil }
-        hour = h; minute = m; second = s; microsecond = us
-    }
-
-    public static func < (a: DICOMTime, b: DICOMTime) -> Bool {
-        (a.hour, a.minute, a.second, a.microsecond) < (b.hour, b.minute, b.second, b.microsecond)
-    }
 }

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CZlib
 
 /// A forward-only byte stream over memory, a file (read lazily with `pread`, skipped by seeking),
 /// or a raw-deflate stream on top of either. Offsets are positions in the logical stream.
@@ -24,13 +23,12 @@ struct ByteInput {
         case inflate(Inflater)
     }
 
-    /// The whole stream is `bytes`; nothing is copied. `claimedSize` says how long the stream
-    /// really is when `bytes` is only its beginning (for plausibility checks).
-    init(bytes: [UInt8], claimedSize: Int? = nil) {
+    /// The whole stream is `bytes`; nothing is copied.
+    init(bytes: [UInt8]) {
         buffer = bytes
         pos = 0
         base = 0
-        source = .memory(count: claimedSize ?? bytes.count)
+        source = .memory(count: bytes.count)
         nextChunk = 0
         bytesFetched = bytes.count
     }
@@ -182,86 +180,17 @@ struct ByteInput {
         return bigEndian ? b0 << 24 | b1 << 16 | b2 << 8 | b3 : b3 << 24 | b2 << 16 | b1 << 8 | b0
     }
 
+    /// `DICM` at `i` bytes from the current position: the Part 10 prefix (at 128 after the
+    /// preamble, or at 0 without it). False if the stream ends first.
+    mutating func hasDICMPrefix(at i: Int) throws -> Bool {
+        guard try ensure(i + 4) else { return false }
+        return u8(at: i) == 0x44 && u8(at: i + 1) == 0x49 && u8(at: i + 2) == 0x43 && u8(at: i + 3) == 0x4D
+    }
+
     /// Reads `n` bytes (the caller has checked they exist with `ensure`).
     mutating func take(_ n: Int) -> [UInt8] {
         let out = Array(buffer[pos..<(pos + n)])
         pos += n
         return out
-    }
-}
-
-/// Raw-deflate decompression of the rest of a `ByteInput`.
-final class Inflater {
-    private(set) var input: ByteInput
-    private let stream: UnsafeMutablePointer<z_stream>
-    private var finished = false
-    let startOffset: Int
-
-    init(_ input: consuming ByteInput) throws {
-        self.input = input
-        startOffset = input.offset
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // A zlib header (CMF 0x78, FCHECK) means a zlib stream; the standard says raw deflate.
-        var windowBits: Int32 = -15
-        if try self.input.ensure(2) {
-            let input = self.input
-            let cmf = UInt16(input.u8(at: 0)), flg = UInt16(input.u8(at: 1))
-            if cmf & 0x0F == 8, cmf >> 4 <= 7, (cmf << 8 | flg) % 31 == 0 { windowBits = 15 }
-        }
-        let rc = inflateInit2_(stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        if rc != Z_OK {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            throw DICOMError(.deflate, offset: startOffset, "inflateInit failed (\(rc))")
-        }
-    }
-
-    deinit {
-        inflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
-    }
-
-    /// Appends up to `max` inflated bytes; false when the stream has ended and nothing was added.
-    func inflateMore(into buffer: inout [UInt8], max: Int) throws -> Bool {
-        if finished { return false }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: max))
-        var produced = 0
-        defer { buffer.removeLast(max - produced) }
-        while produced == 0 {
-            if input.available == 0 {
-                _ = try input.ensure(16384)
-                if input.available == 0 {
-                    // Compressed data ended without the end-of-stream marker.
-                    finished = true
-                    throw DICOMError(.deflate, offset: input.offset, "deflated data ends before the end of the compressed stream")
-                }
-            }
-            let consumedIn: Int
-            let rc: Int32
-            (rc, consumedIn, produced) = input.buffer.withUnsafeBytes { inRaw in
-                buffer.withUnsafeMutableBytes { outRaw in
-                    stream.pointee.next_in = UnsafeMutablePointer(mutating: inRaw.baseAddress!.assumingMemoryBound(to: Bytef.self) + input.pos)
-                    stream.pointee.avail_in = UInt32(input.available)
-                    stream.pointee.next_out = outRaw.baseAddress!.assumingMemoryBound(to: Bytef.self) + old
-                    stream.pointee.avail_out = UInt32(max)
-                    let rc = inflate(stream, Z_NO_FLUSH)
-                    return (rc, input.available - Int(stream.pointee.avail_in), max - Int(stream.pointee.avail_out))
-                }
-            }
-            input.pos += consumedIn
-            if rc == Z_STREAM_END {
-                finished = true
-                return produced > 0
-            }
-            if rc != Z_OK && rc != Z_BUF_ERROR {
-                finished = true
-                let msg = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
-                throw DICOMError(.deflate, offset: input.offset, "inflate failed: \(msg)")
-            }
-        }
-        return true
     }
 }

@@ -1,4 +1,4 @@
-// GENERATED FILE — do not edit. Regenerate with: python3 Scripts/generate-dictionary.py
+// GENERATED FILE — do not edit. Regenerate with: python3 Scripts/generate-dictionary.py ../shared/dicom-standard
 // Source: ../shared/dicom-standard/elements.tsv and uids.tsv, the DICOM PS3.6 data
 // dictionary and UID registry as tabulated from pydicom 3.0.2's generated dictionary (MIT).
 // 5179 elements (88 with repeating-group masks), 482 UIDs.

@@ -1,6 +1,9 @@
+// Dictionary: the PS3.6 data dictionary and UID registry (lookups here, generated tables in Generated/),
+// and the names of elements as pydicom and dcmdump print them.
+
 /// The DICOM PS3.6 data dictionary and UID registry.
 ///
-/// Backed by the generated tables in `Generated/DictionaryTables.swift` (see
+/// Backed by the generated tables in `Dictionary/Generated/DictionaryTables.swift` (see
 /// `Scripts/generate-dictionary.py`): hexadecimal text in `StaticString`s with precomputed hash
 /// slots, so lookups are O(1) and nothing is built at start-up.
 public enum DataDictionary {

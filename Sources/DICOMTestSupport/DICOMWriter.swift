@@ -1,4 +1,8 @@
+// DICOMTestSupport: writing DICOM files for tests, examples and benchmarks (not part of the DICOM
+// product) — element builders and DICOMWriter, which makes edge cases on purpose.
+
 import CZlib
+import DICOM
 
 /// Building elements, for writing files (the tests' fixtures, the example data).
 extension Element {
@@ -123,7 +127,8 @@ public struct DICOMWriter {
         return (out, body)
     }
 
-    func encode(_ e: Element, explicit: Bool, bigEndian be: Bool, into out: inout [UInt8]) {
+    /// Appends one element, encoded as `explicit` and `be` say.
+    public func encode(_ e: Element, explicit: Bool, bigEndian be: Bool, into out: inout [UInt8]) {
         var value: [UInt8]
         var length = e.length
         switch e.value {
@@ -200,6 +205,7 @@ public struct DICOMWriter {
     }
 }
 
-func le32(_ v: UInt32) -> [UInt8] {
+/// A 32-bit value as little-endian bytes.
+public func le32(_ v: UInt32) -> [UInt8] {
     [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
 }
