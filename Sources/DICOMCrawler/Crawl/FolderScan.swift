@@ -40,10 +40,10 @@ extension CrawlJob {
             case .directory, .other: continue
             }
             scan.filesExamined += 1
-            let path = joinPath(folder, entry.name)
+            func path() -> PathBytes { joinPath(folder, entry.name) }  // only for messages
             let fd: Int32
             do { fd = try dir.openEntry(entry) } catch {
-                scan.unreadable(path, "cannot open: \(error.text)")
+                scan.unreadable(path(), "cannot open: \(error.text)")
                 continue
             }
             defer { close(fd) }
@@ -61,11 +61,11 @@ extension CrawlJob {
                 case .notDICOM?:
                     notDICOM = true  // only its type is left to tell
                 case .io?:
-                    scan.unreadable(path, file.error!.description)
+                    scan.unreadable(path(), file.error!.description)
                     continue
                 default:
                     scan.dicomCount += 1
-                    scan.unreadable(path, file.error!.description)
+                    scan.unreadable(path(), file.error!.description)
                     continue
                 }
             }
@@ -76,7 +76,7 @@ extension CrawlJob {
                 case .other(let mimeType): scan.skippedByType[mimeType, default: 0] += 1
                 }
             } catch {
-                scan.unreadable(path, "cannot read: \(error.text)")
+                scan.unreadable(path(), "cannot read: \(error.text)")
             }
         }
         return scan

@@ -53,28 +53,35 @@ public struct TagTableOptions: Sendable, Equatable {
     /// Cells of one file: (column key, rendered value), in the order met. Keys are described by
     /// `ColumnKey`. Iterative over an explicit stack: nesting depth is the reader's to bound.
     func cells(_ file: DicomFile) -> [(key: String, value: String)] {
+        /// A data set being listed (a class, so that stepping through it copies no data set).
+        final class Frame {
+            let ds: DataSet
+            let prefix: String
+            var next = 0
+            init(_ ds: DataSet, _ prefix: String) { self.ds = ds; self.prefix = prefix }
+        }
         var cells: [(key: String, value: String)] = []
         cells.reserveCapacity(file.dataSet.count + 8)
-        var stack: [(ds: DataSet, prefix: String, next: Int)] = [(file.dataSet, "", 0)]
-        while let top = stack.last {
-            if top.next >= top.ds.elements.count {
+        var stack = [Frame(file.dataSet, "")]
+        while let frame = stack.last {
+            guard frame.next < frame.ds.elements.count else {
                 stack.removeLast()
                 continue
             }
-            stack[stack.count - 1].next += 1
-            let (ds, prefix) = (top.ds, top.prefix)
-            let e = ds.elements[top.next]
+            let e = frame.ds.elements[frame.next]
+            frame.next += 1
             let tag = e.tag
-            guard includes(tag, topLevel: prefix.isEmpty) else { continue }
-            let key = ColumnKey.key(prefix: prefix, tag: tag, creator: tag.isPrivate && !tag.isPrivateCreator ? ds.privateCreator(of: tag) : nil)
+            guard includes(tag, topLevel: frame.prefix.isEmpty) else { continue }
+            let key = ColumnKey.key(prefix: frame.prefix, tag: tag,
+                                    creator: tag.isPrivate && !tag.isPrivateCreator ? frame.ds.privateCreator(of: tag) : nil)
             if case .sequence(let items) = e.value {
                 cells.append((key + "/#", String(items.count)))
-                // Items are pushed last first, so that item 1 is handled first.
+                // Items are pushed last first, so that item 1 is listed first.
                 for (i, item) in items.prefix(maxItems).enumerated().reversed() {
-                    stack.append((item, key + "/\(i + 1)/", 0))
+                    stack.append(Frame(item, key + "/\(i + 1)/"))
                 }
             } else {
-                cells.append((key, ds.render(e, maxBinaryBytes: maxValueBytes)))
+                cells.append((key, frame.ds.render(e, maxBinaryBytes: maxValueBytes)))
             }
         }
         return cells
