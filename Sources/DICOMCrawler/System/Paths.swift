@@ -6,8 +6,38 @@ import Glibc
 typealias PathBytes = [UInt8]
 
 extension Array where Element == UInt8 {
-    /// The path as text; bytes that are not UTF-8 become U+FFFD.
+    /// The path as text; bytes that are not UTF-8 become U+FFFD (for messages; tables use
+    /// `escapedPath`, which can be undone).
     var pathString: String { String(decoding: self, as: UTF8.self) }
+
+    /// The path as text that can be turned back into the same bytes: a path that is valid UTF-8
+    /// and has no backslash is itself; in any other path each backslash is doubled and each byte
+    /// that is not part of valid UTF-8 is written `\xHH` (two uppercase hex digits). So a written
+    /// path with no backslash is the path; one with a backslash is undone by reading `\\` as `\`
+    /// and `\xHH` as the byte HH (`unescapePath`).
+    var escapedPath: String {
+        if !contains(UInt8(ascii: "\\")), let s = String(validating: self, as: UTF8.self) { return s }
+        var out = ""
+        var rest = self[...]
+        while !rest.isEmpty {
+            // The longest valid UTF-8 prefix (at most 4 bytes per scalar are tried).
+            var taken = 0
+            for n in stride(from: Swift.min(4, rest.count), through: 1, by: -1) {
+                if let s = String(validating: rest.prefix(n), as: UTF8.self), s.unicodeScalars.count == 1 {
+                    out += s == "\\" ? "\\\\" : s
+                    taken = n
+                    break
+                }
+            }
+            if taken == 0 {
+                let b = rest.first!
+                out += (b < 0x10 ? "\\x0" : "\\x") + String(b, radix: 16, uppercase: true)
+                taken = 1
+            }
+            rest = rest.dropFirst(taken)
+        }
+        return out
+    }
     var isValidUTF8: Bool { String(validating: self, as: UTF8.self) != nil }
 
     func withCPath<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
@@ -62,4 +92,28 @@ func readLink(_ path: PathBytes) -> PathBytes? {
     let n = path.withCPath { readlink($0, &buf, buf.count) }
     guard n >= 0 else { return nil }
     return buf.prefix(n).map { UInt8(bitPattern: $0) }
+}
+
+/// The bytes of a path written with `escapedPath`.
+func unescapePath(_ text: String) -> PathBytes? {
+    let u = Array(text.utf8)
+    if !u.contains(UInt8(ascii: "\\")) { return u }
+    var out: PathBytes = []
+    var i = 0
+    while i < u.count {
+        if u[i] != UInt8(ascii: "\\") {
+            out.append(u[i])
+            i += 1
+        } else if i + 1 < u.count, u[i + 1] == UInt8(ascii: "\\") {
+            out.append(u[i])
+            i += 2
+        } else if i + 3 < u.count, u[i + 1] == UInt8(ascii: "x"),
+                  let b = UInt8(String(decoding: u[(i + 2)...(i + 3)], as: UTF8.self), radix: 16) {
+            out.append(b)
+            i += 4
+        } else {
+            return nil
+        }
+    }
+    return out
 }
