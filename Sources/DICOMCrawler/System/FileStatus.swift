@@ -33,3 +33,36 @@ func fileSize(_ fd: Int32) -> Int? {
     var st = stat()
     return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
 }
+
+/// What tells whether a file changed between two runs: its size, modification time (ns) and inode.
+struct FileStamp: Equatable {
+    var size: Int64
+    var modified: Int64
+    var inode: UInt64
+
+    init(size: Int64, modified: Int64, inode: UInt64) {
+        self.size = size
+        self.modified = modified
+        self.inode = inode
+    }
+
+    init(_ st: stat) {
+        self.init(size: Int64(st.st_size), modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                  inode: UInt64(st.st_ino))
+    }
+
+    /// A file that could not be looked at.
+    static let unknown = FileStamp(size: -1, modified: 0, inode: 0)
+
+    /// The stamp of an open file.
+    static func of(_ fd: Int32) -> FileStamp {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? FileStamp(st) : .unknown
+    }
+
+    /// The stamp of what a path names (following symlinks).
+    static func of(_ path: PathBytes) -> FileStamp {
+        var st = stat()
+        return path.withCPath({ stat($0, &st) }) == 0 ? FileStamp(st) : .unknown
+    }
+}

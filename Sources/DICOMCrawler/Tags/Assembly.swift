@@ -33,7 +33,7 @@ extension TagsJob {
                     sink.row(cells)
                 case .document(let path, let json):
                     sink.row(path: Array(path).pathString, document: json)
-                case .column, .unreadable:
+                case .file, .column, .unreadable:
                     break
                 }
                 if sink.bytes.count > 1 << 16 {
@@ -69,7 +69,7 @@ extension TagsJob {
             case .column(let id, let key): keys[id] = key
             case .row(_, let cells): for cell in cells where !cell.value.isEmpty { nonEmpty.insert(cell.id) }
             case .unreadable(let path, let reason): unreadable.append((Array(path), reason))
-            case .document: break
+            case .file, .document: break
             }
         }
         let columns = nonEmpty.compactMap { id in keys[id].flatMap { ColumnKey($0) }.map { (id: id, key: $0) } }

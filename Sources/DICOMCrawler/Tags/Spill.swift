@@ -6,6 +6,9 @@ import Glibc
 /// (in `OUTPUT.progress/spill`). On disk a record is one tag byte and its fields; integers are
 /// LEB128 varints, strings and byte strings a varint length and the bytes:
 ///
+///     F path size mtime inode    a walked file (every one, DICOM or not), before its row if any:
+///                                what a resumed run checks the tree against (signed numbers as
+///                                their 64-bit two's complement)
 ///     C id key                   a new column: its id (0, 1, ...) and its `ColumnKey` text
 ///     R path n (id value)*n      a row of cells, by column id
 ///     J path json                a row that is one DICOM JSON object (`--format jsonl`)
@@ -13,6 +16,7 @@ import Glibc
 ///
 /// This file holds the one encoder (`AppendFile.append...`) and the one decoder (`SpillReader`).
 enum SpillRecord: Equatable {
+    case file(path: ArraySlice<UInt8>, stamp: FileStamp)
     case column(id: Int, key: String)
     case row(path: ArraySlice<UInt8>, cells: [Cell])
     case document(path: ArraySlice<UInt8>, json: ArraySlice<UInt8>)
@@ -25,6 +29,14 @@ enum SpillRecord: Equatable {
 }
 
 extension AppendFile {
+    func appendFile(path: PathBytes, stamp: FileStamp) {
+        append(byte: UInt8(ascii: "F"))
+        appendBytes(path)
+        appendVarint(UInt64(bitPattern: stamp.size))
+        appendVarint(UInt64(bitPattern: stamp.modified))
+        appendVarint(stamp.inode)
+    }
+
     func appendColumn(id: Int, key: String) {
         append(byte: UInt8(ascii: "C"))
         appendVarint(id)
@@ -53,8 +65,10 @@ extension AppendFile {
         appendBytes(reason.utf8)
     }
 
-    private func appendVarint(_ v: Int) {
-        var v = UInt64(v)
+    private func appendVarint(_ v: Int) { appendVarint(UInt64(v)) }
+
+    private func appendVarint(_ v: UInt64) {
+        var v = v
         while v >= 0x80 {
             append(byte: UInt8(v & 0x7F) | 0x80)
             v >>= 7
@@ -88,6 +102,11 @@ struct SpillReader: ~Copyable {
     mutating func next() throws(Errno) -> SpillRecord? {
         if fileOffset - (buffer.count - pos) >= end { return nil }
         switch try byte() {
+        case UInt8(ascii: "F"):
+            let path = try bytes()
+            let size = Int64(bitPattern: try varint64())
+            let modified = Int64(bitPattern: try varint64())
+            return .file(path: path, stamp: FileStamp(size: size, modified: modified, inode: try varint64()))
         case UInt8(ascii: "C"):
             let id = try varint()
             return .column(id: id, key: String(decoding: try bytes(), as: UTF8.self))
@@ -133,16 +152,23 @@ struct SpillReader: ~Copyable {
         return buffer[pos - 1]
     }
 
-    private mutating func varint() throws(Errno) -> Int {
+    private mutating func varint64() throws(Errno) -> UInt64 {
         var v: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             let b = try byte()
             v |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return Int(v) }
+            if b & 0x80 == 0 { return v }
             shift += 7
             if shift > 63 { throw Errno(EIO) }
         }
+    }
+
+    /// A count, id or length: never negative.
+    private mutating func varint() throws(Errno) -> Int {
+        let v = try varint64()
+        if v > UInt64(Int.max) { throw Errno(EIO) }
+        return Int(v)
     }
 
     private mutating func bytes() throws(Errno) -> ArraySlice<UInt8> {

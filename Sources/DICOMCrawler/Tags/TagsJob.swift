@@ -143,10 +143,13 @@ public final class TagsJob {
         let pool = WorkerPool(threads: options.jobs)
         defer { pool.shutdown() }
         var lastCommit = monotonicSeconds()
-        let pipeline = BatchPipeline<(path: PathBytes, index: Int), FileOutcome, TagsError>(
+        let pipeline = BatchPipeline<(path: PathBytes, index: Int), (FileStamp, FileOutcome), TagsError>(
             pool: pool, overlap: true, work: { self.readFile($0.path) }
         ) { (files, outcomes) throws(TagsError) in
-            for (file, outcome) in zip(files, outcomes) { self.append(outcome, path: file.path, to: spill) }
+            for (file, (stamp, outcome)) in zip(files, outcomes) {
+                spill.appendFile(path: file.path, stamp: stamp)
+                self.append(outcome, path: file.path, to: spill)
+            }
             progress?.filesDone.add(files.count, ordering: .relaxed)
             if monotonicSeconds() - lastCommit >= self.options.commitInterval {
                 try self.commit(spill, files: files.last!.index)
@@ -159,6 +162,8 @@ public final class TagsJob {
         }
         var index = 0  // files walked
         var batch: [(path: PathBytes, index: Int)] = []
+        // The files an interrupted run did are checked, in walk order, against what it recorded.
+        var done = skip > 0 ? try DoneFiles(spill: inProgress("spill"), length: spill.committedLength, job: self) : nil
         for dir in options.directories {
             let root = trimTrailingSlashes(Array(dir.utf8))
             var walk = FileWalk(root: root, options: options.walk)
@@ -172,7 +177,10 @@ public final class TagsJob {
                 for rel in files {
                     index += 1
                     report.filesSeen += 1
-                    if index <= skip { continue }  // done by the interrupted run: not read again
+                    if index <= skip {  // done by the interrupted run: not read again, if unchanged
+                        try done?.check(joinPath(root, rel))
+                        continue
+                    }
                     batch.append((joinPath(root, rel), index))
                     if batch.count >= options.batchSize {
                         try pipeline.submit(batch)
@@ -183,23 +191,26 @@ public final class TagsJob {
             report.problems += walk.problems
             report.loops += walk.loops
         }
+        try done?.checkNoneMissing(walked: index)
         try pipeline.submit(batch)
         try pipeline.finish()
         return index
     }
 
-    private func readFile(_ path: PathBytes) -> FileOutcome {
+    /// Reads one file: what it was when read (its stamp), and what became of it.
+    private func readFile(_ path: PathBytes) -> (FileStamp, FileOutcome) {
         let fd: Int32
-        do { fd = try openFile(path, O_RDONLY) } catch { return .unreadable("cannot open: \(error.text)") }
+        do { fd = try openFile(path, O_RDONLY) } catch { return (.of(path), .unreadable("cannot open: \(error.text)")) }
         defer { close(fd) }
+        let stamp = FileStamp.of(fd)
         let file = DICOMReader.read(fileDescriptor: fd, options: options.table.readOptions)
         if let e = file.error {
-            return e.kind == .notDICOM ? .notDICOM : .unreadable(e.description)
+            return (stamp, e.kind == .notDICOM ? .notDICOM : .unreadable(e.description))
         }
         if documentRows {
-            return .document(file.dataSet.dicomJSON(jsonOptions))
+            return (stamp, .document(file.dataSet.dicomJSON(jsonOptions)))
         }
-        return .row(options.table.cells(file))
+        return (stamp, .row(options.table.cells(file)))
     }
 
     // MARK: the spill
@@ -249,12 +260,17 @@ public final class TagsJob {
             while let record = try r.next() {
                 switch record {
                 case .column(let id, let key): columns[key] = id
+                case .file: break
                 case .row, .document: report.dicomFiles += 1
                 case .unreadable: report.unreadable += 1
                 }
             }
         } catch {
-            throw TagsError(kind: .damagedState, message: "the progress state in \(progressDir.pathString) is damaged (\(error.text)); run without --resume to start over")
+            throw damagedState(error)
         }
+    }
+
+    func damagedState(_ error: Errno) -> TagsError {
+        TagsError(kind: .damagedState, message: "the progress state in \(progressDir.pathString) is damaged (\(error.text)); run without --resume to start over")
     }
 }

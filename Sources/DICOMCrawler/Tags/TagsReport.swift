@@ -11,6 +11,8 @@ public struct TagsError: Error, CustomStringConvertible {
         case argumentsDiffer
         /// The progress state cannot be read back.
         case damagedState
+        /// `--resume` of a run whose files changed since (added, removed, renamed or rewritten).
+        case treeChanged
     }
     public let kind: Kind
     public let message: String

@@ -114,11 +114,11 @@ struct TagsCommand: ParsableCommand {
         if report.failed { throw ExitCode(1) }
     }
 
-    /// 2 when the arguments do not fit an interrupted run (a usage error); 1 when the run could not
-    /// run (busy, unwritable, damaged state).
+    /// 2 when the arguments or the tree do not fit an interrupted run (`--resume` cannot be honoured);
+    /// 1 when the run could not run (busy, unwritable, damaged state).
     func exitStatus(_ kind: TagsError.Kind) -> Int32 {
         switch kind {
-        case .argumentsDiffer: 2
+        case .argumentsDiffer, .treeChanged: 2
         case .io, .busy, .damagedState: 1
         }
     }
