@@ -55,7 +55,7 @@ final class TagsCommandTests: XCTestCase {
             tree/b/IM1.dcm,,,1.2.3.2,20240102,4,1.2.3.20,1.2.3.21,,,,1.2.3.22,,,,,P2,dead,,
 
             """#)
-        XCTAssertEqual(try t.read("out/unreadable_files.csv"), """
+        XCTAssertEqual(try t.read("out/table.csv.unreadable.csv"), """
             DicomPath,Reason
             tree/b/z-cut.dcm,"truncated at byte 292: value of (0008,0005) (10 bytes from byte 300) runs past the end of the file (300 bytes)"
 

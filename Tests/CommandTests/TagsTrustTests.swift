@@ -80,4 +80,120 @@ final class TagsTrustTests: XCTestCase {
         XCTAssertEqual(table, try freshTable(t))
         XCTAssertTrue(table.contains("LATE CHANGE") && table.contains("ADDED AT THE END"))
     }
+
+    /// Writes a file whose name is raw bytes (need not be UTF-8).
+    func writeRaw(_ t: FixtureTree, _ rel: [UInt8], _ content: [UInt8]) {
+        let path = Array(t.path.utf8) + [0x2F] + rel + [0]
+        let fd = path.withUnsafeBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_WRONLY | O_CREAT, 0o644) } }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    func testOutputsNeverReplaceWhatTheyShouldNot() throws {
+        let t = try FixtureTree()
+        try t.write("tree/a/IM1.dcm", dicomFile(id: "A"))
+        try t.write("tree/a/notes.txt", text: "my notes\n")
+        try t.write("tree/b/IM1.dcm", Array(dicomFile(id: "B").prefix(200)))  // damaged
+        try t.mkdir("existing_dir")
+        let original = try Data(contentsOf: t.root.appendingPathComponent("tree/a/IM1.dcm"))
+
+        // An input file, DICOM or not, is never the output; a folder neither; nothing is left behind.
+        for target in ["tree/a/IM1.dcm", "tree/a/notes.txt", "existing_dir"] {
+            let r = try runTool(["tags", "-q", "tree", "-o", target], cwd: t.path)
+            XCTAssertEqual(r.status, 2, "\(target): \(r.stderr)")
+            XCTAssertFalse(t.exists(target + ".progress"), "\(target): a refused start leaves nothing behind")
+            XCTAssertFalse(t.exists(target + ".unreadable.csv"), target)
+        }
+        XCTAssertTrue(try runTool(["tags", "-q", "tree", "-o", "tree/a/IM1.dcm"], cwd: t.path).stderr.contains("not replacing it"))
+        XCTAssertEqual(try Data(contentsOf: t.root.appendingPathComponent("tree/a/IM1.dcm")), original)
+        XCTAssertEqual(try t.read("tree/a/notes.txt"), "my notes\n")
+
+        // A table this tool wrote inside the tree is replaced (running `tags .` twice), and the
+        // progress folder inside the tree is never read.
+        let inside1 = try runTool(["tags", "-q", ".", "-o", "dicom_data.csv"], cwd: t.path + "/tree")
+        XCTAssertEqual(inside1.status, 1, inside1.stderr)
+        let first = try t.read("tree/dicom_data.csv")
+        let inside2 = try runTool(["tags", "-q", ".", "-o", "dicom_data.csv"], cwd: t.path + "/tree")
+        XCTAssertEqual(inside2.status, 1, inside2.stderr)
+        XCTAssertEqual(try t.read("tree/dicom_data.csv"), first)
+        XCTAssertEqual(first.split(separator: "\n").count, 2, "the header and tree/a/IM1.dcm (tree/b/IM1.dcm is cut in its meta group): \(first)")
+
+        // A symlink named by -o stays a symlink; its target gets the table.
+        try FileManager.default.createSymbolicLink(atPath: t.path + "/link.csv", withDestinationPath: "real.csv")
+        XCTAssertEqual(try runTool(["tags", "-q", "tree", "-o", "link.csv"], cwd: t.path).status, 1)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: t.path + "/link.csv"), "real.csv")
+        XCTAssertTrue(try t.read("real.csv").hasPrefix("DicomPath,"))
+
+        // `-o -` and a link to standard output write through to stdout: no file named "-", no side files.
+        let dash = try runTool(["tags", "-q", "tree", "-o", "-"], cwd: t.path)
+        XCTAssertEqual(dash.status, 1, dash.stderr)
+        XCTAssertEqual(dash.stdout, try t.read("real.csv"))
+        XCTAssertTrue(dash.stderr.contains("unreadable: tree/b/IM1.dcm: truncated"), dash.stderr)
+        XCTAssertFalse(t.exists("-") || t.exists("-.progress") || t.exists("-.unreadable.csv"))
+        try FileManager.default.createSymbolicLink(atPath: t.path + "/out.csv", withDestinationPath: "/dev/stdout")
+        let stdout = try runTool(["tags", "-q", "tree", "-o", "out.csv"], cwd: t.path)
+        XCTAssertEqual(stdout.stdout, try t.read("real.csv"), stdout.stderr)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: t.path + "/out.csv"), "/dev/stdout")
+        XCTAssertEqual(try runTool(["tags", "-q", "--resume", "tree", "-o", "-"], cwd: t.path).status, 2)
+
+        // Two tables in one folder have their own lists of unreadable files.
+        XCTAssertEqual(try runTool(["tags", "-q", "tree/a", "-o", "a.csv"], cwd: t.path).status, 0)
+        XCTAssertEqual(try runTool(["tags", "-q", "tree/b", "-o", "b.csv"], cwd: t.path).status, 1)
+        XCTAssertEqual(try t.read("a.csv.unreadable.csv"), "DicomPath,Reason\n")
+        XCTAssertTrue(try t.read("b.csv.unreadable.csv").contains("tree/b/IM1.dcm,"))
+    }
+
+    func testDamagedFilesKeepTheirRowAndAreListed() throws {
+        let t = try FixtureTree()
+        let whole = dicomFile(id: "P1", raw: [.string(Tag(0x0020_000D), "1.2.3.4.5"), .bytes(Tag(0x0029_1010), .OB, Array(repeating: 7, count: 400))])
+        // Cut inside the last element: everything before it is read.
+        try t.write("d/cut.dcm", Array(whole.prefix(whole.count - 100)))
+        try t.write("d/whole.dcm", whole)
+        let r = try runTool(["tags", "-q", "d", "-o", "t.csv"], cwd: t.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let table = try parseCSV(try t.read("t.csv"))
+        XCTAssertEqual(table.rows.map { $0[0] }, ["d/cut.dcm", "d/whole.dcm"])
+        let id = table.header.firstIndex(of: "Patient ID (0010,0020)")!
+        let uid = table.header.firstIndex(of: "Study Instance UID (0020,000D)")!
+        XCTAssertEqual(table.rows[0][id], "P1")
+        XCTAssertEqual(table.rows[0][uid], "1.2.3.4.5")
+        let listed = try t.read("t.csv.unreadable.csv")
+        XCTAssertTrue(listed.hasPrefix("DicomPath,Reason\nd/cut.dcm,\"truncated at byte"), listed)
+        XCTAssertFalse(listed.contains("whole.dcm"))
+    }
+
+    func testInputsGivenTwiceAreReadOnce() throws {
+        let t = try FixtureTree()
+        try t.write("d/a/IM1.dcm", dicomFile(id: "A"))
+        try t.write("d/b/IM1.dcm", dicomFile(id: "B"))
+        let once = try runTool(["tags", "-q", "d", "-o", "once.csv"], cwd: t.path)
+        XCTAssertEqual(once.status, 0, once.stderr)
+        for args in [["d", "d"], ["d", "./d/"], ["d", "d/a"]] {
+            let r = try runTool(["tags"] + args + ["-o", "twice.csv"], cwd: t.path)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try t.read("twice.csv"), try t.read("once.csv"), "\(args)")
+            XCTAssertTrue(r.stderr.contains("given before: its files are read once"), r.stderr)
+        }
+        // The inner one first: its files keep its name, the outer one does not read them again.
+        let r = try runTool(["tags", "-q", "d/a", "d", "-o", "nested.csv"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try parseCSV(try t.read("nested.csv")).rows.map { $0[0] }, ["d/a/IM1.dcm", "d/b/IM1.dcm"])
+    }
+
+    func testNamesThatAreNotUTF8StayDistinctAndReversible() throws {
+        let t = try FixtureTree()
+        try t.mkdir("d")
+        writeRaw(t, Array("d/".utf8) + [0xFF] + Array(".dcm".utf8), dicomFile(id: "FF"))
+        writeRaw(t, Array("d/".utf8) + [0xFE] + Array(".dcm".utf8), dicomFile(id: "FE"))
+        writeRaw(t, Array("d/back\\slash.dcm".utf8), dicomFile(id: "BS"))
+        let r = try runTool(["tags", "-q", "d", "-o", "t.csv"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try parseCSV(try t.read("t.csv")).rows
+        let id = 1 + (try parseCSV(try t.read("t.csv")).header.dropFirst().firstIndex(of: "Patient ID (0010,0020)")! - 1)
+        XCTAssertEqual(rows.map { [$0[0], $0[id]] }, [["d/back\\\\slash.dcm", "BS"], ["d/\\xFE.dcm", "FE"], ["d/\\xFF.dcm", "FF"]])
+        let json = try runTool(["tags", "-q", "--format", "jsonl", "d", "-o", "t.jsonl"], cwd: t.path)
+        XCTAssertEqual(json.status, 0)
+        XCTAssertTrue(try t.read("t.jsonl").contains(#"{"DicomPath":"d/\\xFF.dcm","#))
+    }
 }

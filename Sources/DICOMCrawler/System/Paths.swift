@@ -60,6 +60,13 @@ func trimTrailingSlashes(_ p: PathBytes) -> PathBytes {
     return p
 }
 
+/// Whether `path` is `folder` or below it (both canonical).
+func isInside(_ path: PathBytes, _ folder: PathBytes) -> Bool {
+    if path == folder { return true }
+    let prefix = folder.last == UInt8(ascii: "/") ? folder : folder + [UInt8(ascii: "/")]
+    return path.starts(with: prefix)
+}
+
 /// The last component of a path.
 func lastComponent(_ p: PathBytes) -> PathBytes {
     Array(p.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).last ?? [])

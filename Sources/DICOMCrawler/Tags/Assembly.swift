@@ -4,19 +4,35 @@ import Glibc
 
 extension TagsJob {
     /// Writes the table from the spill in two passes (which columns ever hold a value; then the
-    /// rows), into a temporary file renamed into place; then the list of unreadable files beside it
-    /// (header only when every file could be read).
-    func assemble(spillLength: Int) throws(TagsError) {
+    /// rows), into a temporary file renamed into place (or straight into a stream); then the list
+    /// of unreadable files beside it (header only when every file could be read; for a stream, in
+    /// the report instead).
+    func assemble(spillLength: Int, to destination: TableOutput) throws(TagsError) {
         do throws(Errno) {
             let (columnKeys, unreadable) = try survey(spillLength: spillLength)
             report.columns = columnKeys.count
             var position = [Int](repeating: -1, count: (columnKeys.map(\.id).max() ?? -1) + 1)
             for (i, column) in columnKeys.enumerated() { position[column.id] = i + 1 }  // column 0 is DicomPath
 
-            let tmp = temporaryName(for: outputPath)
-            let out = try AppendFile(tmp, keep: 0)
+            let target: PathBytes
+            switch destination {
+            case .file(let path): target = path
+            case .stream: target = []
+            }
+            let tmp = temporaryName(for: target)
+            let out = destination.isStream ? nil : try AppendFile(tmp, keep: 0)
+            let stream = try destination.openStream()
+            defer { if stream > 2 { close(stream) } }
             var ok = false
-            defer { if !ok { removeFile(tmp) } }
+            defer { if !ok && out != nil { removeFile(tmp) } }
+            func write(_ bytes: [UInt8]) throws(Errno) {
+                if let out {
+                    out.append(bytes)
+                    try out.flushIfLarger(than: 1 << 20)
+                } else {
+                    try writeAll(stream, bytes)
+                }
+            }
             var sink = options.format.makeSink()
             sink.begin(columns: ["DicomPath"] + columnKeys.map(\.key.name))
             var r = try SpillReader(inProgress("spill"), length: spillLength)
@@ -24,33 +40,37 @@ extension TagsJob {
             while let record = try r.next() {
                 switch record {
                 case .row(let path, let rowCells):
-                    // The table is UTF-8: a path that is not is shown with U+FFFD.
-                    cells[0] = String(validating: path, as: UTF8.self) != nil ? path : ArraySlice(String(decoding: path, as: UTF8.self).utf8)
+                    // The table is UTF-8: a path that is not (or has a backslash) is escaped reversibly.
+                    cells[0] = String(validating: path, as: UTF8.self) != nil && !path.contains(UInt8(ascii: "\\")) ? path : ArraySlice(Array(path).escapedPath.utf8)
                     for i in 1..<cells.count { cells[i] = [] }
                     for cell in rowCells where cell.id < position.count && position[cell.id] > 0 {
                         cells[position[cell.id]] = cell.value
                     }
                     sink.row(cells)
                 case .document(let path, let json):
-                    sink.row(path: Array(path).pathString, document: json)
+                    sink.row(path: Array(path).escapedPath, document: json)
                 case .file, .column, .unreadable:
                     break
                 }
                 if sink.bytes.count > 1 << 16 {
-                    out.append(sink.bytes)
+                    try write(sink.bytes)
                     sink.removeAll()
                 }
-                try out.flushIfLarger(than: 1 << 20)
             }
-            out.append(sink.bytes)
-            try out.flush(sync: true)
-            try nothingOrErrno { tmp.withCPath { t in outputPath.withCPath { rename(t, $0) } } }
+            try write(sink.bytes)
+            if let out {
+                try out.flush(sync: true)
+                try nothingOrErrno { tmp.withCPath { t in target.withCPath { rename(t, $0) } } }
+            }
             ok = true
 
+            if destination.isStream {
+                report.unreadableFiles = unreadable.map { ($0.0.escapedPath, $0.1) }
+                return
+            }
             var u = CSVSink()
             u.begin(columns: ["DicomPath", "Reason"])
-            for (p, reason) in unreadable { u.row([p.pathString, reason]) }
-            let unreadablePath = siblingPath(of: outputPath, named: "unreadable_files.csv")
+            for (p, reason) in unreadable { u.row([p.escapedPath, reason]) }
             report.unreadablePath = unreadablePath.pathString
             try writeFileAtomically(unreadablePath, u.bytes, pauseHalfwayMS: options.testPauseInWriteMS)
         } catch {

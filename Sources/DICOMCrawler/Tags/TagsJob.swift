@@ -53,7 +53,8 @@ public struct TagsOptions: Sendable {
 public final class TagsJob {
     let options: TagsOptions
     let outputPath: PathBytes
-    let progressDir: PathBytes
+    /// `OUTPUT.progress/` for a file output; a temporary folder for a stream.
+    private(set) var progressDir: PathBytes
     /// Column key → id, in the order first met.
     var columns: [String: Int] = [:]
     var report = TagsReport()
@@ -72,40 +73,67 @@ public final class TagsJob {
 
     func inProgress(_ name: String) -> PathBytes { progressDir + [UInt8(ascii: "/")] + Array(name.utf8) }
 
+    /// `OUTPUT.unreadable.csv`: the files that could not be read, beside the table.
+    var unreadablePath: PathBytes { outputPath + Array(".unreadable.csv".utf8) }
+
     /// Runs; `note` receives remarks for the user (resuming, discarding an old state).
     public func run(progress: TagsProgress? = nil, note: (String) -> Void = { _ in }) throws(TagsError) -> TagsReport {
-        let lock = try acquireLock()
-        defer { withExtendedLifetime(lock) {} }
-        let resumed = try resumePoint(note: note)
-        let spill: AppendFile
-        do { spill = try AppendFile(inProgress("spill"), keep: resumed?.spillLength ?? 0) } catch {
-            throw TagsError(kind: .io, message: "cannot write \(inProgress("spill").pathString): \(error.text)")
+        let destination = try TableOutput.check(options.output, inputs: options.directories)
+        if destination.isStream {
+            if options.resume { throw TagsError(kind: .usage, message: "--resume needs the table in a file (-o FILE), not \(options.output)") }
+            progressDir = try temporaryProgressDir()
         }
-        if let resumed, resumed.spillLength > 0 { try reload(spillLength: resumed.spillLength) }
-        report.resumedFiles = resumed?.files ?? 0
+        defer { if destination.isStream { removeFolderAndFiles(progressDir) } }
+        let (lock, created) = try acquireLock()
+        defer { withExtendedLifetime(lock) {} }
+        let spill: AppendFile
+        do throws(TagsError) {
+            let resumed = try resumePoint(note: note)
+            do { spill = try AppendFile(inProgress("spill"), keep: resumed?.spillLength ?? 0) } catch {
+                throw TagsError(kind: .io, message: "cannot write \(inProgress("spill").pathString): \(error.text)")
+            }
+            if let resumed, resumed.spillLength > 0 { try reload(spillLength: resumed.spillLength) }
+            report.resumedFiles = resumed?.files ?? 0
+        } catch {
+            if created { removeFolderAndFiles(progressDir) }  // a failed start leaves nothing behind
+            throw error
+        }
 
         let walked = try readAll(into: spill, skipping: report.resumedFiles, progress: progress)
         try commit(spill, files: walked)  // also the files after the last DICOM one
 
         // The table, then the list of unreadable files; then the progress state goes (everything in
         // the progress folder is ours, also temporary files a killed run left).
-        try assemble(spillLength: spill.committedLength)
+        try assemble(spillLength: spill.committedLength, to: destination)
         removeFolderAndFiles(progressDir)
         return report
     }
 
-    private func acquireLock() throws(TagsError) -> LockFile {
+    /// A new private folder for the progress of a run whose table goes to a stream.
+    private func temporaryProgressDir() throws(TagsError) -> PathBytes {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(base)/dicomcrawler-tags-XXXXXX".utf8).map { CChar(bitPattern: $0) } + [0]
+        guard mkdtemp(&template) != nil else {
+            throw TagsError(kind: .io, message: "cannot create a temporary folder in \(base): \(Errno.current.text)")
+        }
+        return template.dropLast().map { UInt8(bitPattern: $0) }
+    }
+
+    /// The run's lock, in the progress folder; `created`: this run made the folder.
+    private func acquireLock() throws(TagsError) -> (LockFile, created: Bool) {
+        let created = !pathExistsNoFollow(progressDir)
         if let e = makeDirectory(progressDir) {
             throw TagsError(kind: .io, message: "cannot create \(progressDir.pathString): \(e.text)")
         }
         let lock: LockFile?
         do { lock = try LockFile(inProgress("lock")) } catch {
+            if created { removeFolderAndFiles(progressDir) }
             throw TagsError(kind: .io, message: "cannot lock \(inProgress("lock").pathString): \(error.text)")
         }
         guard let lock else {
             throw TagsError(kind: .busy, message: "another 'dicomcrawler tags' run is writing \(options.output) (it holds \(inProgress("lock").pathString)); not starting a second one")
         }
-        return lock
+        return (lock, created)
     }
 
     /// The state to resume from, if `--resume` and an interrupted run of the same arguments left one.
@@ -129,11 +157,13 @@ public final class TagsJob {
     // MARK: reading files
 
     /// What became of one file (on a worker thread).
-    enum FileOutcome {
+    indirect enum FileOutcome {
         case row([(key: String, value: String)])
         case document(String)
         case notDICOM
         case unreadable(String)
+        /// Damaged after some elements: their row (or document), and why the rest could not be read.
+        case damaged(FileOutcome, String)
     }
 
     /// Walks the directories, reads the files after the first `skip` in parallel batches and appends
@@ -164,9 +194,26 @@ public final class TagsJob {
         var batch: [(path: PathBytes, index: Int)] = []
         // The files an interrupted run did are checked, in walk order, against what it recorded.
         var done = skip > 0 ? try DoneFiles(spill: inProgress("spill"), length: spill.committedLength, job: self) : nil
+        // Each folder is read once: a DIR given again, or inside one given before, is skipped; a DIR
+        // holding one given before does not enter it again. The progress folder is never read.
+        var excluded: Set<FileIdentity> = statPath(progressDir).map { [$0.id] } ?? []
+        var given: [(dir: String, canonical: PathBytes)] = []
         for dir in options.directories {
             let root = trimTrailingSlashes(Array(dir.utf8))
+            let canonical = canonicalPath(root)
+            if let earlier = given.first(where: { isInside(canonical, $0.canonical) }) {
+                report.notes.append("\(dir): \(canonical == earlier.canonical ? "the same folder as" : "inside") \(earlier.dir), given before: its files are read once")
+                continue
+            }
+            for earlier in given where isInside(earlier.canonical, canonical) {
+                report.notes.append("\(dir): holds \(earlier.dir), given before: its files are read once, under \(earlier.dir)")
+            }
             var walk = FileWalk(root: root, options: options.walk)
+            walk.excluded = excluded
+            if let info = statPath(root), info.isDirectory {
+                given.append((dir, canonical))
+                excluded.insert(info.id)
+            }
             if let e = walk.start() {
                 report.directoryErrors.append("\(dir): \(e.directoryProblem)")
                 continue
@@ -204,13 +251,15 @@ public final class TagsJob {
         defer { close(fd) }
         let stamp = FileStamp.of(fd)
         let file = DICOMReader.read(fileDescriptor: fd, options: options.table.readOptions)
-        if let e = file.error {
-            return (stamp, e.kind == .notDICOM ? .notDICOM : .unreadable(e.description))
+        let rows: FileOutcome = documentRows ? .document(file.dataSet.dicomJSON(jsonOptions)) : .row(options.table.cells(file))
+        switch file.error?.kind {
+        case nil: return (stamp, rows)
+        case .notDICOM?: return (stamp, .notDICOM)
+        case .io?: return (stamp, .unreadable(file.error!.description))
+        default:
+            // Every element read before the damage still makes a row; the file is also listed.
+            return (stamp, file.dataSet.isEmpty ? .unreadable(file.error!.description) : .damaged(rows, file.error!.description))
         }
-        if documentRows {
-            return (stamp, .document(file.dataSet.dicomJSON(jsonOptions)))
-        }
-        return (stamp, .row(options.table.cells(file)))
     }
 
     // MARK: the spill
@@ -222,6 +271,9 @@ public final class TagsJob {
         case .unreadable(let reason):
             report.unreadable += 1
             spill.appendUnreadable(path: path, reason: reason)
+        case .damaged(let rows, let reason):
+            append(rows, path: path, to: spill)
+            append(.unreadable(reason), path: path, to: spill)
         case .document(let json):
             report.dicomFiles += 1
             spill.appendDocument(path: path, json: json)

@@ -5,6 +5,8 @@ public struct TagsError: Error, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// Something could not be created, locked, read or written.
         case io
+        /// The arguments cannot be used (an output that must not be replaced, `--resume` to a stream).
+        case usage
         /// Another run holds the output's lock.
         case busy
         /// `--resume` of a run that used other arguments.
@@ -30,7 +32,13 @@ public struct TagsReport: Sendable {
     public var directoryErrors: [String] = []
     public var problems: [WalkProblem] = []
     public var loops: [WalkProblem] = []
+    /// Where the list of unreadable files was written ("" when the table went to a stream).
     public var unreadablePath = ""
+    /// The unreadable files (path and reason) when the table went to a stream and there is no side
+    /// file to hold them.
+    public var unreadableFiles: [(path: String, reason: String)] = []
+    /// Remarks for the user (inputs given twice or inside another).
+    public var notes: [String] = []
     public var failed: Bool { unreadable > 0 || !directoryErrors.isEmpty || !problems.isEmpty }
 }
 

@@ -26,13 +26,17 @@ struct TagsCommand: ParsableCommand {
             --format jsonl writes one JSON object per file following the DICOM JSON model (PS3.18), \
             with every item of every sequence, plus "DicomPath".
 
-            Files that are DICOM but cannot be read are listed in unreadable_files.csv beside the \
-            output (path, reason with byte offset); the run goes on and exits with status 1.
+            Files that are DICOM but cannot be read completely are listed in OUTPUT.unreadable.csv \
+            beside the output (path, reason with byte offset); the elements read before the damage \
+            still make a row; the run goes on and exits with status 1. Paths that are not UTF-8 (or \
+            hold a backslash) are written with \\xHH for those bytes and \\\\ for a backslash.
 
-            The output is written to a temporary file and renamed into place. Progress is committed to \
-            OUTPUT.progress/ about once a second: a killed run started again with --resume and the \
-            same arguments finishes the job with a byte-identical output. A second run on the same \
-            output while one is going refuses to start.
+            The output is written to a temporary file and renamed into place; -o - writes to standard \
+            output. An existing file inside the directories being read is replaced only if it is a \
+            table this command wrote. Progress is committed to OUTPUT.progress/ about once a second: a \
+            killed run started again with --resume and the same arguments finishes the job with a \
+            byte-identical output, or refuses (exit 2) if a file it had done has changed since. A \
+            second run on the same output while one is going refuses to start.
             """)
 
     @Argument(help: ArgumentHelp("Directories to read (recursively).", valueName: "dir"))
@@ -108,8 +112,11 @@ struct TagsCommand: ParsableCommand {
             if report.resumedFiles > 0 { line += ", resumed after \(report.resumedFiles) files" }
             printError(line)
         }
+        for n in report.notes where !common.quiet { printError("  note: \(n)") }
+        for u in report.unreadableFiles { printError("  unreadable: \(u.path): \(u.reason)") }
         if report.unreadable > 0 {
-            printError("dicomcrawler tags: \(report.unreadable) file\(report.unreadable == 1 ? "" : "s") could not be read: see \(report.unreadablePath)")
+            let list = report.unreadablePath.isEmpty ? "listed above" : "see \(report.unreadablePath)"
+            printError("dicomcrawler tags: \(report.unreadable) file\(report.unreadable == 1 ? "" : "s") could not be read: \(list)")
         }
         if report.failed { throw ExitCode(1) }
     }
@@ -118,7 +125,7 @@ struct TagsCommand: ParsableCommand {
     /// 1 when the run could not run (busy, unwritable, damaged state).
     func exitStatus(_ kind: TagsError.Kind) -> Int32 {
         switch kind {
-        case .argumentsDiffer, .treeChanged: 2
+        case .argumentsDiffer, .treeChanged, .usage: 2
         case .io, .busy, .damagedState: 1
         }
     }
