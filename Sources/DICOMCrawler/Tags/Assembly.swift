@@ -3,13 +3,27 @@ import Glibc
 #endif
 
 extension TagsJob {
-    /// Writes the table from the spill in two passes (which columns ever hold a value; then the
-    /// rows), into a temporary file renamed into place (or straight into a stream); then the list
-    /// of unreadable files beside it (header only when every file could be read; for a stream, in
-    /// the report instead).
-    func assemble(spillLength: Int, to destination: TableOutput) throws(TagsError) {
+    /// Writes the table from the spill in two passes (which columns ever hold a value, and the list
+    /// of unreadable files; then the rows), into a temporary file renamed into place (or straight
+    /// into a stream); then the list of unreadable files beside it (header only when every file
+    /// could be read; for a stream, handed to `onUnreadable` instead). Memory holds the columns,
+    /// never a list of rows or files.
+    func assemble(spillLength: Int, to destination: TableOutput, onUnreadable: ((String, String) -> Void)?) throws(TagsError) {
         do throws(Errno) {
-            let (columnKeys, unreadable) = try survey(spillLength: spillLength)
+            // The list of unreadable files goes to its own temporary file during pass 1.
+            let listTmp = temporaryName(for: unreadablePath)
+            let list = destination.isStream ? nil : try AppendFile(listTmp, keep: 0)
+            var listOK = false
+            defer { if !listOK && list != nil { removeFile(listTmp) } }
+            var listSink = CSVSink()
+            listSink.begin(columns: ["DicomPath", "Reason"])
+            let columnKeys = try survey(spillLength: spillLength) { (path, reason) throws(Errno) in
+                guard let list else { onUnreadable?(path.escapedPath, reason); return }
+                listSink.row([path.escapedPath, reason])
+                list.append(listSink.bytes)
+                listSink.removeAll()
+                try list.flushIfLarger(than: 1 << 20)
+            }
             report.columns = columnKeys.count
             var position = [Int](repeating: -1, count: (columnKeys.map(\.id).max() ?? -1) + 1)
             for (i, column) in columnKeys.enumerated() { position[column.id] = i + 1 }  // column 0 is DicomPath
@@ -64,35 +78,34 @@ extension TagsJob {
             }
             ok = true
 
-            if destination.isStream {
-                report.unreadableFiles = unreadable.map { ($0.0.escapedPath, $0.1) }
-                return
+            if let list {
+                list.append(listSink.bytes)
+                try list.flush(sync: true)
+                if let ms = options.testPauseInWriteMS { usleep(UInt32(ms) * 1000) }  // as in every atomic write
+                try nothingOrErrno { listTmp.withCPath { t in unreadablePath.withCPath { rename(t, $0) } } }
+                listOK = true
+                report.unreadablePath = unreadablePath.pathString
             }
-            var u = CSVSink()
-            u.begin(columns: ["DicomPath", "Reason"])
-            for (p, reason) in unreadable { u.row([p.escapedPath, reason]) }
-            report.unreadablePath = unreadablePath.pathString
-            try writeFileAtomically(unreadablePath, u.bytes, pauseHalfwayMS: options.testPauseInWriteMS)
         } catch {
             throw TagsError(kind: .io, message: "cannot write \(options.output): \(error.text)")
         }
     }
 
-    /// Pass 1: the columns that hold a value in some row, in column order, and the unreadable files.
-    private func survey(spillLength: Int) throws(Errno) -> (columns: [(id: Int, key: ColumnKey)], unreadable: [(PathBytes, String)]) {
+    /// Pass 1: the columns that hold a value in some row, in column order; each unreadable file is
+    /// handed to `unreadable` as it is met.
+    private func survey(spillLength: Int, unreadable: (PathBytes, String) throws(Errno) -> Void) throws(Errno) -> [(id: Int, key: ColumnKey)] {
         var keys: [Int: String] = [:]
         var nonEmpty = Set<Int>()
-        var unreadable: [(PathBytes, String)] = []
         var r = try SpillReader(inProgress("spill"), length: spillLength)
         while let record = try r.next() {
             switch record {
             case .column(let id, let key): keys[id] = key
             case .row(_, let cells): for cell in cells where !cell.value.isEmpty { nonEmpty.insert(cell.id) }
-            case .unreadable(let path, let reason): unreadable.append((Array(path), reason))
+            case .unreadable(let path, let reason): try unreadable(Array(path), reason)
             case .file, .document: break
             }
         }
         let columns = nonEmpty.compactMap { id in keys[id].flatMap { ColumnKey($0) }.map { (id: id, key: $0) } }
-        return (columns.sorted { $0.key < $1.key }, unreadable)
+        return columns.sorted { $0.key < $1.key }
     }
 }

@@ -76,8 +76,11 @@ public final class TagsJob {
     /// `OUTPUT.unreadable.csv`: the files that could not be read, beside the table.
     var unreadablePath: PathBytes { outputPath + Array(".unreadable.csv".utf8) }
 
-    /// Runs; `note` receives remarks for the user (resuming, discarding an old state).
-    public func run(progress: TagsProgress? = nil, note: (String) -> Void = { _ in }) throws(TagsError) -> TagsReport {
+    /// Runs; `note` receives remarks for the user (resuming, discarding an old state); when the
+    /// table goes to a stream (no side file), `unreadable` receives each unreadable file (escaped
+    /// path, reason) during the assembly.
+    public func run(progress: TagsProgress? = nil, note: (String) -> Void = { _ in },
+                    unreadable: ((_ path: String, _ reason: String) -> Void)? = nil) throws(TagsError) -> TagsReport {
         let destination = try TableOutput.check(options.output, inputs: options.directories)
         if destination.isStream {
             if options.resume { throw TagsError(kind: .usage, message: "--resume needs the table in a file (-o FILE), not \(options.output)") }
@@ -104,7 +107,7 @@ public final class TagsJob {
 
         // The table, then the list of unreadable files; then the progress state goes (everything in
         // the progress folder is ours, also temporary files a killed run left).
-        try assemble(spillLength: spill.committedLength, to: destination)
+        try assemble(spillLength: spill.committedLength, to: destination, onUnreadable: unreadable)
         removeFolderAndFiles(progressDir)
         return report
     }

@@ -34,9 +34,6 @@ public struct TagsReport: Sendable {
     public var loops: [WalkProblem] = []
     /// Where the list of unreadable files was written ("" when the table went to a stream).
     public var unreadablePath = ""
-    /// The unreadable files (path and reason) when the table went to a stream and there is no side
-    /// file to hold them.
-    public var unreadableFiles: [(path: String, reason: String)] = []
     /// Remarks for the user (inputs given twice or inside another).
     public var notes: [String] = []
     public var failed: Bool { unreadable > 0 || !directoryErrors.isEmpty || !problems.isEmpty }

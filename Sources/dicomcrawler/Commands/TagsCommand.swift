@@ -91,12 +91,15 @@ struct TagsCommand: ParsableCommand {
         let ticker = common.showsProgress ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
         let report: TagsReport
         do {
-            report = try TagsJob(options: options).run(progress: progress) { message in
+            report = try TagsJob(options: options).run(progress: progress, note: { message in
                 if !common.quiet {
                     ticker?.clear()
                     printError("dicomcrawler tags: \(message)")
                 }
-            }
+            }, unreadable: { path, reason in
+                ticker?.clear()
+                printError("  unreadable: \(path): \(reason)")
+            })
         } catch {
             ticker?.stop()
             printError("dicomcrawler: error: \(error.message)")
@@ -113,7 +116,6 @@ struct TagsCommand: ParsableCommand {
             printError(line)
         }
         for n in report.notes where !common.quiet { printError("  note: \(n)") }
-        for u in report.unreadableFiles { printError("  unreadable: \(u.path): \(u.reason)") }
         if report.unreadable > 0 {
             let list = report.unreadablePath.isEmpty ? "listed above" : "see \(report.unreadablePath)"
             printError("dicomcrawler tags: \(report.unreadable) file\(report.unreadable == 1 ? "" : "s") could not be read: \(list)")
