@@ -3,6 +3,7 @@
 // file, same thread count), GDCM's gdcmscanner reading the same five tags when it is installed, and
 // a run on an empty directory. Prints a table.
 //   swift build -c release && swift run -c release crawl-bench [--tree DIR] [--subjects N] [--jobs N]
+//   crawl-bench --hardlinks [--max-links N] [--corpus DIR]: tags memory on 10^4 ... N hard links of real files
 import DICOM
 import DICOMTestSupport
 import DICOMCrawler
@@ -172,6 +173,48 @@ if args.contains("--magic") {
         for _ in 0..<1000 { mime = types.mimeType(of: bytes) }
         let us = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / 1000
         print(String(format: "libmagic on a %@: %.1f µs per call (%@)", label, us, mime))
+    }
+    exit(0)
+}
+
+// Memory of `tags` as the number of real scanner files grows: hard links of the shared corpus's
+// files (DICOM or not, as they come) in folders of 1,000, up to --max-links (default 1,000,000).
+// Peak RSS must stay flat in the file count (one batch, plus the set of columns). Runs alone.
+if args.contains("--hardlinks") {
+    let corpus = option("--corpus", URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus").path)
+    let maxLinks = Int(option("--max-links", "1000000"))!
+    let linkRoot = treeRoot + "-links"
+    var sources: [String] = []
+    if let e = FileManager.default.enumerator(atPath: corpus) {
+        for case let rel as String in e where !rel.hasSuffix(".jsonl") && !rel.hasSuffix(".md") {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: corpus + "/" + rel, isDirectory: &isDir), !isDir.boolValue { sources.append(corpus + "/" + rel) }
+        }
+    }
+    sources.sort()
+    guard !sources.isEmpty else { print("no corpus files under \(corpus) (--corpus DIR)"); exit(1) }
+    print("")
+    print("tags memory on hard links of the \(sources.count) corpus files, folders of 1,000 (\(jobs) threads):")
+    var made = Int((try? String(contentsOfFile: "\(linkRoot)/.made", encoding: .utf8)) ?? "") ?? 0
+    var target = 10_000
+    while target <= maxLinks {
+        while made < target {
+            let dir = String(format: "%@/d%04d", linkRoot, made / 1000)
+            if made % 1000 == 0 { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let path = String(format: "%@/f%07d", dir, made)
+            if link(sources[made % sources.count], path) != 0 && errno != EEXIST { print("cannot link \(path)"); exit(1) }
+            made += 1
+        }
+        try String(made).write(toFile: "\(linkRoot)/.made", atomically: true, encoding: .utf8)
+        let linkDirs = (0..<(target / 1000)).map { String(format: "%@/d%04d", linkRoot, $0) }
+        let out = linkRoot + ".csv"
+        let r = run([crawler, "tags", "--quiet", "--jobs", String(jobs), "-o", out] + linkDirs)
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print(String(format: "  %8d files: %7.1f s, %6.0f files/s, peak RSS %6.1f MB, table %6.0f MB, exit %d",
+                     target, r.seconds, Double(target) / r.seconds, Double(r.maxRSS) / 1024, Double(size) / 1e6, r.status))
+        try? FileManager.default.removeItem(atPath: out)
+        target *= 10
     }
     exit(0)
 }

@@ -73,6 +73,18 @@ public struct JSONParser {
         return c
     }
 
+    /// Where the last column was counted to (offset, column): the parser only moves forward, so
+    /// counting on from there keeps a long line linear, not quadratic.
+    private var counted = (offset: 0, column: 1)
+
+    private mutating func currentColumn() -> Int {
+        if counted.offset < lineStart || counted.offset > i { counted = (lineStart, 1) }
+        var (k, c) = counted
+        while k < i { if bytes[k] & 0xC0 != 0x80 { c += 1 }; k += 1 }
+        counted = (k, c)
+        return c
+    }
+
     private func error(_ message: String) -> JSONSyntaxError {
         JSONSyntaxError(message: message, line: line, column: column)
     }
@@ -88,7 +100,7 @@ public struct JSONParser {
     }
 
     private mutating func parseValue() throws -> JSONNode {
-        let (l, c) = (line, column)
+        let (l, c) = (line, currentColumn())
         guard i < bytes.count else { throw error("unexpected end of the file, expected a value") }
         depth += 1
         defer { depth -= 1 }

@@ -79,9 +79,14 @@ public struct TemplateSet: Equatable, Sendable {
     /// `{"CT": ["CT", "ComputedTomography"]}`; the extended form maps a label to an object with an
     /// optional `path` list and DICOM keywords, `{"MRI": {"path": ["mri"], "Modality": ["MR"]}}`.
     public static func load(path: String) throws -> TemplateSet {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw TemplateError(path: path, line: nil, column: nil, message: "cannot open the template file: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 || st.st_mode & S_IFMT != S_IFREG {
+            throw TemplateError(path: path, line: nil, column: nil, message: "the template file is not a regular file")
+        }
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -1,3 +1,4 @@
+import Foundation
 import DICOM
 import XCTest
 @testable import ModalityTemplates
@@ -52,5 +53,32 @@ final class TemplateTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse(Array(String(repeating: "[", count: 300).utf8)))
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]))
         XCTAssertNoThrow(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)))
+    }
+
+    /// Columns stay right on a long line (counted on from the last node, not from the line start),
+    /// with characters of several bytes and after a line break.
+    func testColumnsOnALongLine() throws {
+        var text = "{"
+        var expected: [(String, Int, Int)] = []
+        for i in 0..<2000 {
+            if i > 0 { text += ", " }
+            if i == 1500 { text += "\n  " }
+            let key = i % 3 == 0 ? "é\(i)" : "L\(i)"
+            text += "\"\(key)\": "
+            let line = i >= 1500 ? 2 : 1
+            let lineStart = i >= 1500 ? text.range(of: "\n", options: .backwards)!.upperBound : text.startIndex
+            expected.append((key, line, text[lineStart...].count + 1))
+            text += "[\"p\(i)\"]"
+        }
+        text += "}"
+        let set = try TemplateSet.parse(Array(text.utf8), path: "t.json")
+        XCTAssertEqual(set.templates.count, 2000)
+        XCTAssertEqual(set.templates.map(\.label), expected.map(\.0))
+        guard case .object(let members) = try JSONParser.parse(Array(text.utf8)).value else { return XCTFail("not an object") }
+        for ((key, node), (label, line, column)) in zip(members, expected) {
+            XCTAssertEqual(key, label)
+            XCTAssertEqual(node.line, line, label)
+            XCTAssertEqual(node.column, column, label)
+        }
     }
 }
