@@ -64,30 +64,47 @@ struct SortCommand: ParsableCommand {
     }
 
     func run() throws {
+        let pause = getenv("DICOMCRAWLER_TEST_PAUSE_IN_COPY_MS").flatMap { Int(String(cString: $0)) }
         let options = SortOptions(sources: sources, destination: into, pattern: try SortPattern(pattern), mode: mode,
-                                  dryRun: dryRun, jobs: common.jobs, walk: common.walk)
+                                  dryRun: dryRun, jobs: common.jobs, walk: common.walk, testPauseInCopyMS: pause)
         let progress = SortProgress()
         let ticker = common.showsProgress && !dryRun ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
-        let report = SortJob(options: options).run(progress: progress) { action in
+        let job = SortJob(options: options)
+        let report = job.run(progress: progress) { action in
             guard dryRun else { return }
+            let verb: String
             switch action.kind {
-            case .notDICOM, .failed: break
-            default:
-                print("\(action.kind == .exists ? "exists" : mode.rawValue)\(action.renamed ? " (renamed)" : "") \(action.source) -> \(action.destination)")
+            case .notDICOM, .failed: return
+            case .copied: verb = "copy"
+            case .moved: verb = "move"
+            case .linked: verb = "link"
+            case .symlinked: verb = "symlink"
+            case .exists: verb = "exists"
             }
+            print("\(verb)\(action.notes) \(action.source) -> \(action.destination)")
         }
         ticker?.stop()
+        if getenv("DICOMCRAWLER_TEST_SHOW_NAME_ATTEMPTS") != nil { printError("name attempts: \(job.nameAttempts.load(ordering: .relaxed))") }
         for e in report.sourceErrors { printError("dicomcrawler: error: \(e)") }
+        if let stopped = report.stopped {
+            printError("dicomcrawler: error: \(stopped); stopped: no further file was sorted (every file placed has its manifest line)")
+        }
         for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
         let failed = report.left.filter { $0.kind == .failed }
         for f in failed.prefix(50) { printError("  not sorted: \(f.source): \(f.reason)") }
         if failed.count > 50 { printError("  ... and \(failed.count - 50) more (see sort_manifest.csv)") }
+        for k in report.kept.prefix(50) { printError("  source kept: \(k.source): \(k.reason)") }
+        if report.kept.count > 50 { printError("  ... and \(report.kept.count - 50) more (see sort_manifest.csv)") }
         if !common.quiet {
             let c = report.counts
-            let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0)
+            let keptPlaced = report.kept.filter { $0.kind != .exists }.count
+            let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0) - keptPlaced
             var line = "\(dryRun ? "dry run: would " : "")\(mode.rawValue) \(done) file\(done == 1 ? "" : "s") into \(into)"
             line += ", \(c[.exists] ?? 0) already there"
             if report.renamed > 0 { line += ", \(report.renamed) renamed (a different file had the name)" }
+            if !report.kept.isEmpty {
+                line += ", \(report.kept.count) source\(report.kept.count == 1 ? "" : "s") could not be removed (\(keptPlaced) copied, \(report.kept.count - keptPlaced) already there; left in place)"
+            }
             let others = report.left.filter { $0.kind == .notDICOM }
             if !others.isEmpty { line += ", \(others.count) not DICOM (left in place)" }
             if !failed.isEmpty { line += ", \(failed.count) not sorted (left in place)" }
