@@ -5,9 +5,11 @@ import DICOM
 ///
 /// Modifiers (comma-separated): `upper`, `lower`, `nospace` (spaces become `_`), `0N` (an integer
 /// value zero-padded to N digits: `{SeriesNumber:04}` is `0003`), `N` (cut to at most N characters).
+/// N is 1...255; binary and sequence fields (VR OB, OW, OF, OD, OL, OV, UN, SQ) are refused.
 /// A missing or empty value is `UNKNOWN`. Every value is made safe for a file name: `/`, `\`, NUL,
-/// control characters and `< > : " | ? *` become `_`; every folder name is cut to 255 bytes (on a
-/// character boundary), and `.` and `..` become `_` and `__`.
+/// control characters and `< > : " | ? *` become `_`; `.` and `..` become `_` and `__` and a leading
+/// `.` becomes `_`; a folder name over 255 bytes has its longest values cut and a hash of the full
+/// name appended (`finishComponent`).
 public struct SortPattern: Sendable, Equatable {
     public enum Piece: Sendable, Equatable {
         case literal(String)

@@ -28,16 +28,21 @@ struct SortCommand: ParsableCommand {
             Modifiers: upper, lower, nospace (spaces to _), 0N (zero-pad an integer to N digits), \
             N (cut to N characters); e.g. --pattern '{StudyDate}/{Modality}_{SeriesNumber:04}'. \
             A missing or empty value is UNKNOWN. Values are made safe for file names (/ \\ NUL, \
-            control characters and < > : " | ? * become _; . and .. cannot occur; names are cut to \
-            255 bytes).
+            control characters and < > : " | ? * become _; . and .. become _ and __, a leading . becomes _); \
+            a name over 255 bytes has its longest values cut and ~ plus a hash of the full name appended. \
+            Binary and sequence fields ({PixelData}) and widths over 255 are refused.
 
             Nothing is overwritten: a destination that exists with identical content is skipped (so \
             a second run does nothing and an interrupted run can simply be run again); one with \
-            different content gets a numbered suffix (IM1_1.dcm). Copies go to a temporary file and \
-            are linked into place. --move renames within a file system and, across file systems, \
-            copies, syncs and verifies before removing the source. Files that are not DICOM or \
-            cannot be read stay where they are and are listed in the summary. DEST/sort_manifest.csv \
-            gets a line per file (time, source, destination, action, SOP Instance UID) on every run.
+            different content gets a numbered suffix (IM1_1.dcm). Copies go to a temporary file in \
+            DEST/.dicomcrawler-tmp and are linked into place. --move renames within a file system and, \
+            across file systems, copies, syncs and verifies before removing the source; a symlinked \
+            source is sorted by its target (--move copies it and removes only the link); a source \
+            that cannot be removed is copied and kept (exit 1). Files that are not DICOM or cannot be \
+            read stay where they are and are listed in the summary. DEST/sort_manifest.csv gets a line \
+            per file (time, source, destination, action, SOP Instance UID; paths escaped: \\\\ and \\xHH \
+            for bytes that are not UTF-8) before a moved source is removed; if it cannot be written, \
+            the run stops.
 
             Exit status: 0 done; 1 some file could not be read or placed; 2 bad options or pattern.
             """)
