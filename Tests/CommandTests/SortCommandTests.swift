@@ -526,7 +526,9 @@ final class SortCommandTests: XCTestCase {
             return e
         }
         let first = try run(["sort", "--jobs", "2", "src", "--into", "dest"])
-        XCTAssertTrue(first.contains("name attempts: 800\n"), first)
+        // One attempt each, and one more for the second file (the first name is not remembered
+        // until a second file wants it).
+        XCTAssertTrue(first.contains("name attempts: 801\n"), first)
         let dest = snapshot(t.path + "/dest")
         let src = snapshot(t.path + "/src")
         XCTAssertEqual(dest.count, 801)
@@ -535,7 +537,7 @@ final class SortCommandTests: XCTestCase {
         }
         // Run again: each file finds itself at the first name it looks at.
         let second = try run(["sort", "src", "--into", "dest"])
-        XCTAssertTrue(second.contains("name attempts: 800\n") && second.contains("800 already there"), second)
+        XCTAssertTrue(second.contains("name attempts: 801\n") && second.contains("800 already there"), second)
     }
 
     /// Item 8: a value with a leading dot makes no hidden folder (later runs without --hidden see it).

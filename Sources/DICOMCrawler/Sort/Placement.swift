@@ -139,7 +139,7 @@ extension SortJob {
         }, same: { candidate in
             if let earlier = planned.withLock({ $0[candidate] }) { return isSameFile(source, earlier) || sameContent(source, earlier) }
             return isAlreadyThere(source, candidate)
-        })
+        }, uidAt: { candidate in sopInstanceUID(of: planned.withLock { $0[candidate] } ?? candidate) })
         switch claim {
         case .failure(let e): return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: e.text)
         case .success(let (dest, k, exists)):
@@ -227,12 +227,17 @@ extension SortJob {
     /// (`same`). The next free suffix and the names claimed per SOP Instance UID are remembered per
     /// folder and name for the run, so the k-th file with one name costs O(1) attempts, not O(k).
     private func claimName(dir: PathBytes, name: PathBytes, uid: String, claim: (PathBytes) throws(Errno) -> Bool,
-                           same: (PathBytes) -> Bool) -> Result<(PathBytes, Int, Bool), Errno> {
+                           same: (PathBytes) -> Bool, uidAt: (PathBytes) -> String? = { sopInstanceUID(of: $0) }) -> Result<(PathBytes, Int, Bool), Errno> {
         let key = joinPath(dir, name)
         // Files with one name are placed one after the other (grouped by name), so no other thread
         // changes this entry meanwhile.
         var state = names.withLock { $0[key] } ?? NameState()
-        defer { names.withLock { $0[key] = state } }
+        defer {
+            // A name that no other file wanted is not remembered (memory does not grow with the
+            // files): a later file with that name finds it taken and reads its UID.
+            let trivial = state.next == 1 && state.unknown.isEmpty && state.byUID.count == 1 && state.byUID.first?.value == [0]
+            names.withLock { $0[key] = trivial ? nil : state }
+        }
         // Earlier names that may hold identical content: those claimed for this UID, and taken
         // names whose content is not known.
         for k in (state.byUID[uid] ?? []) + state.unknown {
@@ -262,7 +267,8 @@ extension SortJob {
                 state.byUID[uid, default: []].append(k)
                 return .success((candidate, k, true))
             }
-            state.unknown.append(k)
+            // Taken by another file: remembered by its UID (read once), or as unknown content.
+            if let other = uidAt(candidate), other != uid { state.byUID[other, default: []].append(k) } else { state.unknown.append(k) }
             k += 1
         }
         return .failure(Errno(EEXIST))
@@ -314,6 +320,15 @@ struct NameState {
     var next = 0
     var byUID: [String: [Int]] = [:]
     var unknown: [Int] = []
+}
+
+/// The SOP Instance UID of a DICOM file (nil if it cannot be read or has none).
+func sopInstanceUID(of path: PathBytes) -> String? {
+    guard let fd = try? openFile(path, O_RDONLY) else { return nil }
+    defer { close(fd) }
+    let file = DICOMReader.read(fileDescriptor: fd, options: ReadOptions(tags: [.sopInstanceUID]))
+    guard file.error == nil, let uid = file.dataSet.string(.sopInstanceUID), !uid.isEmpty else { return nil }
+    return uid
 }
 
 /// Whether the path itself (not what it points to) is a symbolic link.
