@@ -10,8 +10,27 @@ extension SortJob {
         case done(SortAction)
     }
 
+    /// What placing one file did, before it is recorded.
+    struct Outcome {
+        var dest: PathBytes
+        var kind: SortAction.Kind
+        var renamed: Bool
+        /// A new name was made in DEST (to be undone if its manifest line cannot be written).
+        var placedNew: Bool
+        /// `--move`: the source entry is to be removed once the manifest line is written.
+        var removeSource = false
+        /// The kind to report if the source cannot be removed after all (a hard link or a copy).
+        var keptKind: SortAction.Kind = .copied
+        var sourceKept = false
+        var linkRemoved = false
+        var reason = ""
+    }
+
     /// Reads a file's header and works out its destination (on a worker thread).
     func resolve(_ source: PathBytes) -> Resolved {
+        if isSymlink(source), statPath(source) == nil {
+            return .done(record(source, [], .failed, reason: "dangling symbolic link (its target \(readLink(source)?.pathString ?? "?") does not exist)"))
+        }
         let fd: Int32
         do { fd = try openFile(source, O_RDONLY) } catch { return .done(record(source, [], .failed, reason: "cannot open: \(error.text)")) }
         let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
@@ -25,124 +44,252 @@ extension SortJob {
         return .place(source: source, dir: destDir, name: lastComponent(source), uid: uid)
     }
 
-    /// Places a resolved file (on a worker thread; files that want one name, one after the other).
+    /// Places a resolved file and records it (on a worker thread; files that want one name, one
+    /// after the other). The manifest line is written before a moved source is removed; when it
+    /// cannot be written, what was placed is taken back and the run stops.
     func finish(_ resolved: Resolved) -> SortAction {
         switch resolved {
         case .done(let action):
             return action
         case .place(let source, let destDir, let name, let uid):
-            if options.dryRun { return planOnly(source, destDir, name, uid) }
-            if let e = ensureDirectory(destDir) {
-                return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")
+            if let why = stopped.withLock({ $0 }) {
+                return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid, reason: "not sorted: the run stopped (\(why))")
             }
-            cleanStaleTemporaries(destDir)
-            do {
-                let (dest, kind, renamed) = try place(source, in: destDir, name: name)
-                return record(source, dest, kind, uid, renamed: renamed)
-            } catch {
-                return record(source, [], .failed, uid, reason: error.text)
+            let outcome: Outcome
+            if options.dryRun {
+                outcome = plan(source, destDir, name, uid)
+            } else {
+                if let e = ensureDirectory(destDir) {
+                    return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")
+                }
+                do { outcome = try place(source, in: destDir, name: name, uid: uid) } catch {
+                    return record(source, [], .failed, uid, reason: error.text)
+                }
             }
+            var action = SortAction(source: source.escapedPath, destination: outcome.dest.escapedPath, kind: outcome.kind, renamed: outcome.renamed,
+                                    sourceKept: outcome.sourceKept, linkRemoved: outcome.linkRemoved, sopInstanceUID: uid, reason: outcome.reason)
+            if options.dryRun { return action }
+            do { try writeLine(action) } catch {
+                if outcome.placedNew { removeFile(outcome.dest) }
+                return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid,
+                                  reason: "not sorted: the manifest could not be written (\(error.text))")
+            }
+            if outcome.removeSource, source.withCPath({ unlink($0) }) != 0 {
+                // The line said the source goes; it stays: a second line says so (the later line counts).
+                let e = Errno.current
+                action = SortAction(source: action.source, destination: action.destination, kind: outcome.kind == .exists ? .exists : outcome.keptKind,
+                                    renamed: outcome.renamed, sourceKept: true, sopInstanceUID: uid, reason: "cannot remove the source: \(e.text)")
+                try? writeLine(action)
+            }
+            return action
         }
     }
 
-    /// The dry run: what would happen, without touching anything.
-    private func planOnly(_ source: PathBytes, _ dir: PathBytes, _ name: PathBytes, _ uid: String) -> SortAction {
-        let kind: SortAction.Kind = switch options.mode {
+    /// How `--move` treats a source: a symbolic link is never moved (its target's content is
+    /// copied and the link removed); a source whose folder cannot be written is copied and kept.
+    private func moveStrategy(_ source: PathBytes) -> (isLink: Bool, removable: Errno?) {
+        let isLink = isSymlink(source)
+        let parent: PathBytes = source.lastIndex(of: UInt8(ascii: "/")).map { $0 == 0 ? [UInt8(ascii: "/")] : Array(source[..<$0]) } ?? Array(".".utf8)
+        let ok = parent.withCPath { faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) } == 0
+        return (isLink, ok ? nil : Errno.current)
+    }
+
+    /// The outcome for a file found already at `dest` (`k > 0`: a suffixed name).
+    private func existing(_ source: PathBytes, _ dest: PathBytes, _ k: Int) -> Outcome {
+        var o = Outcome(dest: dest, kind: .exists, renamed: k > 0, placedNew: false)
+        guard options.mode == .move, entryPath(source) != entryPath(dest) else { return o }
+        let (isLink, removable) = moveStrategy(source)
+        if let removable {
+            o.sourceKept = true
+            o.reason = "cannot remove the source: \(removable.text)"
+        } else {
+            o.removeSource = true
+            o.linkRemoved = isLink
+        }
+        return o
+    }
+
+    /// The dry run: the same rules as `place` against DEST as it is and the files planned before
+    /// in this run, without touching anything.
+    private func plan(_ source: PathBytes, _ dir: PathBytes, _ name: PathBytes, _ uid: String) -> Outcome {
+        var kind: SortAction.Kind = switch options.mode {
         case .copy: .copied
         case .move: .moved
         case .link: .linked
         case .symlink: .symlinked
         }
-        for k in 0..<10_000 {
-            let candidate = joinPath(dir, suffixed(name, k))
-            let taken = planned.withLock { !$0.insert(candidate).inserted }
-            if taken { continue }
-            if statPath(candidate) != nil {
-                if sameContent(source, candidate) { return record(source, candidate, .exists, uid, renamed: k > 0) }
-                continue
+        var sourceKept = false, linkRemoved = false, reason = ""
+        if options.mode == .move {
+            let (isLink, removable) = moveStrategy(source)
+            if let removable {
+                kind = .copied
+                sourceKept = true
+                reason = "cannot remove the source: \(removable.text)"
+            } else if isLink {
+                kind = .copied
+                linkRemoved = true
             }
-            return record(source, candidate, kind, uid, renamed: k > 0)
         }
-        return record(source, [], .failed, uid, reason: "no free name")
+        let claim = claimName(dir: dir, name: name, uid: uid, claim: { (candidate: PathBytes) throws(Errno) -> Bool in
+            planned.withLock { p in
+                if p[candidate] != nil || pathExistsNoFollow(candidate) { return false }
+                p[candidate] = source
+                return true
+            }
+        }, same: { candidate in
+            if let earlier = planned.withLock({ $0[candidate] }) { return isSameFile(source, earlier) || sameContent(source, earlier) }
+            return isAlreadyThere(source, candidate)
+        }, uidAt: { candidate in sopInstanceUID(of: planned.withLock { $0[candidate] } ?? candidate) })
+        switch claim {
+        case .failure(let e): return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: e.text)
+        case .success(let (dest, k, exists)):
+            if exists { return existing(source, dest, k) }
+            return Outcome(dest: dest, kind: kind, renamed: k > 0, placedNew: true, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason)
+        }
     }
 
-    /// Places a file without ever overwriting: `link(2)` fails on an existing name, so each
-    /// candidate name is claimed atomically; a taken name with identical content means the file is
-    /// already there.
-    private func place(_ source: PathBytes, in dir: PathBytes, name: PathBytes) throws(Errno) -> (PathBytes, SortAction.Kind, Bool) {
+    /// Places a file without ever overwriting: each candidate name is claimed with `link(2)` (or
+    /// `symlink(2)`), which fails when the name exists; a taken name holding this file or identical
+    /// content means the file is already there.
+    private func place(_ source: PathBytes, in dir: PathBytes, name: PathBytes, uid: String) throws(Errno) -> Outcome {
         var temp: PathBytes? = nil
         defer { if let temp { removeFile(temp) } }
-        var crossDevice = false
-        for k in 0..<10_000 {
-            let candidate = joinPath(dir, suffixed(name, k))
-            // Try to claim the name first (one system call when it is free); a taken name is then
-            // looked at: the same file, or identical content, means the file is already there.
+        var viaCopy = options.mode == .copy
+        var kind: SortAction.Kind = switch options.mode {
+        case .copy: .copied
+        case .move: .moved
+        case .link: .linked
+        case .symlink: .symlinked
+        }
+        var sourceKept = false, linkRemoved = false, reason = ""
+        if options.mode == .move {
+            let (isLink, removable) = moveStrategy(source)
+            if let removable {
+                viaCopy = true
+                kind = .copied
+                sourceKept = true
+                reason = "cannot remove the source: \(removable.text)"
+            } else if isLink {
+                viaCopy = true
+                kind = .copied
+                linkRemoved = true
+            }
+        }
+        // A symbolic link is never placed itself: --symlink points at what it points to.
+        let symlinkTarget = options.mode == .symlink ? (isSymlink(source) ? canonicalPath(source) : absolutePath(source)) : []
+        // Moving a regular file: the copy is synced and verified before the source goes.
+        let syncCopy = options.mode == .move && !sourceKept && !linkRemoved
+
+        let claim = claimName(dir: dir, name: name, uid: uid, claim: { (candidate: PathBytes) throws(Errno) -> Bool in
+            if !viaCopy {
+                switch options.mode {
+                case .symlink:
+                    if symlinkTarget.withCPath({ t in candidate.withCPath { symlink(t, $0) } }) == 0 { return true }
+                    if errno == EEXIST { return false }
+                    throw Errno.current
+                default:
+                    // --link and --move: a hard link of the file (of a symlink's target for --link).
+                    let follow = options.mode == .link ? AT_SYMLINK_FOLLOW : 0
+                    if source.withCPath({ s in candidate.withCPath { linkat(AT_FDCWD, s, AT_FDCWD, $0, follow) } }) == 0 { return true }
+                    if errno == EEXIST { return false }
+                    guard options.mode == .move, errno == EXDEV || errno == EPERM else { throw Errno.current }
+                    viaCopy = true  // across file systems: copy, sync, verify, then remove the source
+                }
+            }
             // A copy looks first, so that a re-run does not copy what is already in place.
-            if options.mode == .copy || crossDevice, pathExistsNoFollow(candidate) {
-                if let done = alreadyThere(source, candidate, k) { return done }
-                continue
+            if pathExistsNoFollow(candidate) { return false }
+            if temp == nil {
+                temp = try copyToTemporary(source, for: dir, sync: syncCopy)
+                if syncCopy && !sameContent(source, temp!) { throw Errno(EIO) }
             }
-            switch options.mode {
-            case .link:
-                if linkPath(source, candidate) { return (candidate, .linked, k > 0) }
-                if errno != EEXIST { throw Errno.current }
-            case .symlink:
-                let target = absolutePath(source)
-                if target.withCPath({ t in candidate.withCPath { symlink(t, $0) } }) == 0 { return (candidate, .symlinked, k > 0) }
-                if errno != EEXIST { throw Errno.current }
-            case .move where !crossDevice:
-                if linkPath(source, candidate) {
-                    removeFile(source)
-                    return (candidate, .moved, k > 0)
-                }
-                if errno == EXDEV || errno == EPERM {
-                    crossDevice = true
-                    if pathExistsNoFollow(candidate) {
-                        if let done = alreadyThere(source, candidate, k) { return done }
-                        continue
-                    }
-                    fallthrough
-                }
-                if errno != EEXIST { throw Errno.current }
-            case .copy, .move:
-                if temp == nil {
-                    // Across file systems a move copies, syncs and verifies before removing the source.
-                    temp = try copyToTemporary(source, in: dir, sync: options.mode == .move)
-                    if options.mode == .move && !sameContent(source, temp!) { throw Errno(EIO) }
-                }
-                if linkPath(temp!, candidate) {
-                    if options.mode == .move { removeFile(source) }
-                    return (candidate, options.mode == .move ? .moved : .copied, k > 0)
-                }
-                if errno != EEXIST { throw Errno.current }
+            if linkPath(temp!, candidate) { return true }
+            if errno == EXDEV {
+                // The folder is on another file system than DEST's temporary folder: copy beside it.
+                removeFile(temp!)
+                temp = try copyToTemporary(source, for: dir, sync: syncCopy, beside: true)
+                if syncCopy && !sameContent(source, temp!) { throw Errno(EIO) }
+                if linkPath(temp!, candidate) { return true }
             }
-            if let done = alreadyThere(source, candidate, k) { return done }
+            if errno == EEXIST { return false }
+            throw Errno.current
+        }, same: { isAlreadyThere(source, $0) })
+        switch claim {
+        case .failure(let e): throw e
+        case .success(let (dest, k, exists)):
+            if exists { return existing(source, dest, k) }
+            return Outcome(dest: dest, kind: kind, renamed: k > 0, placedNew: true, removeSource: options.mode == .move && !sourceKept,
+                           keptKind: viaCopy ? .copied : .linked, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason)
         }
-        throw Errno(EEXIST)
     }
 
-    /// A taken name: is it this file already (nil: a different file, try the next name)?
-    private func alreadyThere(_ source: PathBytes, _ candidate: PathBytes, _ k: Int) -> (PathBytes, SortAction.Kind, Bool)? {
-        if options.mode == .symlink, let target = readLink(candidate), target == absolutePath(source) {
-            return (candidate, .exists, k > 0)
+    /// Finds the name for a file: the first free one of `name`, `name_1`, ... (claimed with
+    /// `claim`, which returns false when the name is taken), or a taken one holding the same file
+    /// (`same`). The next free suffix and the names claimed per SOP Instance UID are remembered per
+    /// folder and name for the run, so the k-th file with one name costs O(1) attempts, not O(k).
+    private func claimName(dir: PathBytes, name: PathBytes, uid: String, claim: (PathBytes) throws(Errno) -> Bool,
+                           same: (PathBytes) -> Bool, uidAt: (PathBytes) -> String? = { sopInstanceUID(of: $0) }) -> Result<(PathBytes, Int, Bool), Errno> {
+        let key = joinPath(dir, name)
+        // Files with one name are placed one after the other (grouped by name), so no other thread
+        // changes this entry meanwhile.
+        var state = names.withLock { $0[key] } ?? NameState()
+        defer {
+            // A name that no other file wanted is not remembered (memory does not grow with the
+            // files): a later file with that name finds it taken and reads its UID.
+            let trivial = state.next == 1 && state.unknown.isEmpty && state.byUID.count == 1 && state.byUID.first?.value == [0]
+            names.withLock { $0[key] = trivial ? nil : state }
         }
-        if isSameFile(source, candidate) {
-            // A hard link of the source: a move that was killed after linking and before removing
-            // the source is finished now. (When the source path is the destination path itself,
-            // there is nothing to do, and it is never removed.)
-            if options.mode == .move && canonicalPath(source) != canonicalPath(candidate) { removeFile(source) }
-            return (candidate, .exists, k > 0)
+        // Earlier names that may hold identical content: those claimed for this UID, and taken
+        // names whose content is not known.
+        for k in (state.byUID[uid] ?? []) + state.unknown {
+            nameAttempts.add(1, ordering: .relaxed)
+            let candidate = joinPath(dir, suffixed(name, k))
+            if same(candidate) {
+                if let i = state.unknown.firstIndex(of: k) {
+                    state.unknown.remove(at: i)
+                    state.byUID[uid, default: []].append(k)
+                }
+                return .success((candidate, k, true))
+            }
         }
-        if sameContent(source, candidate) {
-            if options.mode == .move { removeFile(source) }
-            return (candidate, .exists, k > 0)
+        var k = state.next
+        while k < state.next + 100_000 {
+            nameAttempts.add(1, ordering: .relaxed)
+            let candidate = joinPath(dir, suffixed(name, k))
+            do {
+                if try claim(candidate) {
+                    state.byUID[uid, default: []].append(k)
+                    state.next = k + 1
+                    return .success((candidate, k, false))
+                }
+            } catch { return .failure(error) }
+            state.next = k + 1
+            if same(candidate) {
+                state.byUID[uid, default: []].append(k)
+                return .success((candidate, k, true))
+            }
+            // Taken by another file: remembered by its UID (read once), or as unknown content.
+            if let other = uidAt(candidate), other != uid { state.byUID[other, default: []].append(k) } else { state.unknown.append(k) }
+            k += 1
         }
-        return nil
+        return .failure(Errno(EEXIST))
     }
 
-    /// A copy of `source` in a new temporary file `.dicomcrawler-PID-N.tmp` in `dir` (synced with `sync`).
-    private func copyToTemporary(_ source: PathBytes, in dir: PathBytes, sync: Bool) throws(Errno) -> PathBytes {
-        let temp = joinPath(dir, Array(".dicomcrawler-\(getpid())-\(tempCounter.add(1, ordering: .relaxed).oldValue).tmp".utf8))
+    /// A taken name: does it hold this file already (a link to it, the same file, identical content)?
+    private func isAlreadyThere(_ source: PathBytes, _ candidate: PathBytes) -> Bool {
+        if options.mode == .symlink, let target = readLink(candidate),
+           target == absolutePath(source) || target == canonicalPath(source) {
+            return true
+        }
+        // The same file: a move killed after linking and before removing the source, or a hard
+        // link of it; identical content: a copy.
+        return isSameFile(source, candidate) || sameContent(source, candidate)
+    }
+
+    /// A copy of `source` in a new temporary file `.dicomcrawler-PID-N-RANDOM.tmp` (created
+    /// exclusively) in DEST's temporary folder, or with `beside` in `dir` (synced with `sync`).
+    private func copyToTemporary(_ source: PathBytes, for dir: PathBytes, sync: Bool, beside: Bool = false) throws(Errno) -> PathBytes {
+        let n = tempCounter.add(1, ordering: .relaxed).oldValue
+        let temp = joinPath(beside ? dir : tempDir, Array(".dicomcrawler-\(getpid())-\(n)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16)).tmp".utf8))
         let src = try openFile(source, O_RDONLY)
         defer { close(src) }
         let dst = try openFile(temp, O_WRONLY | O_CREAT | O_EXCL)
@@ -151,25 +298,11 @@ extension SortJob {
             close(dst)
             if !ok { removeFile(temp) }
         }
+        if let ms = options.testPauseInCopyMS { usleep(UInt32(ms) * 1000) }
         try copyContents(from: src, to: dst)
         if sync { try nothingOrErrno { fsync(dst) } }
         ok = true
         return temp
-    }
-
-    /// Removes temporary files that killed runs left in a folder (their process is gone), once per
-    /// folder and run.
-    private func cleanStaleTemporaries(_ dir: PathBytes) {
-        guard cleanedDirs.withLock({ $0.insert(dir).inserted }) else { return }
-        guard case .success(let entries) = listDirectory(dir) else { return }
-        for e in entries where e.kind == .file {
-            let name = e.name.pathString
-            guard name.hasPrefix(".dicomcrawler-"), name.hasSuffix(".tmp") else { continue }
-            let parts = name.dropFirst(".dicomcrawler-".count).split(separator: "-")
-            if let pid = parts.first.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
-                removeFile(joinPath(dir, e.name))
-            }
-        }
     }
 
     /// `mkdir -p`, remembering what exists.
@@ -181,6 +314,36 @@ extension SortJob {
     }
 }
 
+/// Per folder and file name in one run: all suffixes below `next` are taken; which of them were
+/// claimed for which SOP Instance UID; which were found taken by files of unknown content.
+struct NameState {
+    var next = 0
+    var byUID: [String: [Int]] = [:]
+    var unknown: [Int] = []
+}
+
+/// The SOP Instance UID of a DICOM file (nil if it cannot be read or has none).
+func sopInstanceUID(of path: PathBytes) -> String? {
+    guard let fd = try? openFile(path, O_RDONLY) else { return nil }
+    defer { close(fd) }
+    let file = DICOMReader.read(fileDescriptor: fd, options: ReadOptions(tags: [.sopInstanceUID]))
+    guard file.error == nil, let uid = file.dataSet.string(.sopInstanceUID), !uid.isEmpty else { return nil }
+    return uid
+}
+
+/// Whether the path itself (not what it points to) is a symbolic link.
+func isSymlink(_ path: PathBytes) -> Bool {
+    var st = stat()
+    return path.withCPath { lstat($0, &st) } == 0 && st.st_mode & S_IFMT == S_IFLNK
+}
+
+/// The path of a directory entry with its folder resolved (`realpath` of the folder, then the
+/// name): two paths naming one entry give the same result, even when the entry is a symlink.
+func entryPath(_ path: PathBytes) -> PathBytes {
+    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return joinPath(canonicalPath(Array(".".utf8)), path) }
+    return joinPath(canonicalPath(slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])), Array(path[(slash + 1)...]))
+}
+
 /// `IM1.dcm`, `IM1_1.dcm`, `IM1_2.dcm`, ...
 func suffixed(_ name: PathBytes, _ k: Int) -> PathBytes {
     if k == 0 { return name }
@@ -188,4 +351,14 @@ func suffixed(_ name: PathBytes, _ k: Int) -> PathBytes {
         return Array(name[..<dot]) + Array("_\(k)".utf8) + Array(name[dot...])
     }
     return name + Array("_\(k)".utf8)
+}
+
+/// The name a suffix was added to: `IM1_3.dcm` → `IM1.dcm` (files that may compete for one name
+/// are placed one after the other).
+func unsuffixed(_ name: PathBytes) -> PathBytes {
+    let dot = name.lastIndex(of: UInt8(ascii: ".")).flatMap { $0 > name.startIndex ? $0 : nil } ?? name.endIndex
+    var i = dot
+    while i > name.startIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name[i - 1]) { i -= 1 }
+    guard i < dot, i > name.startIndex + 1, name[i - 1] == UInt8(ascii: "_") else { return name }
+    return Array(name[..<(i - 1)]) + Array(name[dot...])
 }

@@ -16,9 +16,11 @@ public struct SortOptions: Sendable {
     public var dryRun: Bool
     public var jobs: Int
     public var walk: WalkOptions
+    /// Test hook: sleep this long before copying each file's content into its temporary file.
+    public var testPauseInCopyMS: Int?
 
     public init(sources: [String], destination: String, pattern: SortPattern, mode: Mode = .copy, dryRun: Bool = false,
-                jobs: Int = 1, walk: WalkOptions = WalkOptions()) {
+                jobs: Int = 1, walk: WalkOptions = WalkOptions(), testPauseInCopyMS: Int? = nil) {
         self.sources = sources
         self.destination = destination
         self.pattern = pattern
@@ -26,6 +28,7 @@ public struct SortOptions: Sendable {
         self.dryRun = dryRun
         self.jobs = jobs
         self.walk = walk
+        self.testPauseInCopyMS = testPauseInCopyMS
     }
 }
 
@@ -37,17 +40,26 @@ public final class SortJob: Sendable {
     let options: SortOptions
     let destRoot: PathBytes
     let readOptions: ReadOptions
-    /// Folders known to exist, temporary files cleaned per folder, names planned by the dry run.
+    /// Where copies are written before they are linked into place: `DEST/.dicomcrawler-tmp`.
+    let tempDir: PathBytes
+    /// Folders known to exist; names planned by the dry run (and the source planned there); per
+    /// folder and name, the next free suffix and the names claimed in this run.
     let createdDirs = Mutex<Set<PathBytes>>([])
-    let cleanedDirs = Mutex<Set<PathBytes>>([])
-    let planned = Mutex<Set<PathBytes>>([])
+    let planned = Mutex<[PathBytes: PathBytes]>([:])
+    let names = Mutex<[PathBytes: NameState]>([:])
     let tempCounter = Atomic<Int>(0)
+    /// Names tried (claimed or looked at) while placing: what a test checks to see that the k-th
+    /// file with one name does not cost k attempts.
+    public let nameAttempts = Atomic<Int>(0)
+    /// Why the run stopped (the manifest could not be written); nothing is placed after it is set.
+    let stopped = Mutex<String?>(nil)
     /// Nil in a dry run.
     private let manifest = Mutex<Manifest?>(nil)
 
     public init(options: SortOptions) {
         self.options = options
         destRoot = trimTrailingSlashes(Array(options.destination.utf8))
+        tempDir = joinPath(destRoot, Self.tempFolderName)
         var tags = options.pattern.tags
         tags.insert(.sopInstanceUID)
         readOptions = ReadOptions(tags: tags)
@@ -57,6 +69,7 @@ public final class SortJob: Sendable {
     /// in walk order.
     public func run(progress: SortProgress? = nil, onAction: ((SortAction) -> Void)? = nil) -> SortReport {
         var report = SortReport()
+        let sources = distinctSources(&report)
         if !options.dryRun {
             if let e = makeDirectories(destRoot) {
                 report.sourceErrors.append("cannot create \(options.destination): \(e.text)")
@@ -66,11 +79,17 @@ public final class SortJob: Sendable {
                 let m = try Manifest(in: destRoot)
                 manifest.withLock { $0 = m }
             } catch {
-                report.sourceErrors.append("cannot write \(joinPath(destRoot, Manifest.name).pathString): \(error.text)")
+                report.stopped = "cannot write \(joinPath(destRoot, Manifest.name).pathString): \(error.text)"
                 return report
             }
+            if let e = makeDirectory(tempDir) {
+                report.sourceErrors.append("cannot create \(tempDir.pathString): \(e.text)")
+                return report
+            }
+            removeStaleTemporaries()
         }
-        let excluded: Set<FileIdentity> = statPath(destRoot).map { [$0.id] } ?? []
+        var excluded: Set<FileIdentity> = statPath(destRoot).map { [$0.id] } ?? []
+        if let t = statPath(tempDir) { excluded.insert(t.id) }
 
         let pool = WorkerPool(threads: options.jobs)
         defer { pool.shutdown() }
@@ -93,10 +112,15 @@ public final class SortJob: Sendable {
             placing.submit(Self.groupedByDestination(resolved))
         }
         func submit(_ files: [PathBytes]) { reading.submit(files) }
-        for source in options.sources {
-            let root = trimTrailingSlashes(Array(source.utf8))
+        func isStopped() -> Bool { stopped.withLock { $0 != nil } }
+        for (source, root) in sources {
+            if isStopped() { break }
             guard let info = statPath(root) else {
-                report.sourceErrors.append("\(source): \(errno == ENOENT ? "no such file or directory" : Errno.current.text)")
+                if isSymlink(root) {
+                    submit([root])  // a dangling link: reported as not sorted
+                } else {
+                    report.sourceErrors.append("\(source): \(errno == ENOENT ? "no such file or directory" : Errno.current.text)")
+                }
                 continue
             }
             if info.isFile {
@@ -109,16 +133,80 @@ public final class SortJob: Sendable {
                 report.sourceErrors.append("\(source): cannot read the directory: \(e.text)")
                 continue
             }
-            while true {
+            while !isStopped() {
                 let files = walk.next(1024)
                 if files.isEmpty { break }
                 submit(files.map { joinPath(root, $0) })
             }
             report.problems += walk.problems
+            // Symbolic links whose target is gone: the walk passes them over; they are reported.
+            if !isStopped() {
+                let dangling = FileWalk.danglingSymlinks(under: root, options: options.walk, excluded: excluded)
+                if !dangling.isEmpty { submit(dangling.map { joinPath(root, $0) }) }
+            }
         }
         reading.finish()
         placing.finish()
+        report.stopped = report.stopped ?? stopped.withLock { $0 }
+        if let m = manifest.withLock({ $0 }) {
+            if report.stopped == nil {
+                do { try m.sync() } catch { report.stopped = "cannot write \(joinPath(destRoot, Manifest.name).pathString): \(error.text)" }
+            }
+            removeDirectory(tempDir)  // if empty (another run may be using it)
+        }
         return report
+    }
+
+    static let tempFolderName = Array(".dicomcrawler-tmp".utf8)
+
+    /// The sources as given, without repeats: a source naming the same folder or file as an
+    /// earlier one (`s` and `./s`, a symlink to it), or inside another source's folder where that
+    /// source's walk reaches it, is left out (it would be walked twice).
+    private func distinctSources(_ report: inout SortReport) -> [(String, PathBytes)] {
+        let given = options.sources.map { ($0, trimTrailingSlashes(Array($0.utf8))) }
+        let real: [PathBytes?] = given.map { (_, root) in
+            guard let info = statPath(root) else { return nil }
+            return info.isDirectory ? canonicalPath(root) : entryPath(root)
+        }
+        let destReal = statPath(destRoot) != nil ? canonicalPath(destRoot) : nil
+        var out: [(String, PathBytes)] = []
+        var seen: Set<PathBytes> = []
+        for (i, g) in given.enumerated() {
+            guard let r = real[i] else { out.append(g); continue }
+            if !seen.insert(r).inserted { continue }
+            let covered = given.indices.contains { j in
+                guard j != i, let outer = real[j], outer != r, statPath(given[j].1)?.isDirectory == true else { return false }
+                return walkReaches(outer, r, destReal)
+            }
+            if !covered { out.append(g) }
+        }
+        return out
+    }
+
+    /// Whether a walk of the folder `outer` (a real path) meets `inner` (a real path below it).
+    private func walkReaches(_ outer: PathBytes, _ inner: PathBytes, _ destReal: PathBytes?) -> Bool {
+        let prefix = outer == [UInt8(ascii: "/")] ? outer : outer + [UInt8(ascii: "/")]
+        guard inner.starts(with: prefix) else { return false }
+        if let destReal, inner == destReal || inner.starts(with: destReal + [UInt8(ascii: "/")]) {
+            // Under DEST, which the walk does not enter (unless DEST is the outer folder itself).
+            if destReal != outer && destReal.starts(with: prefix) { return false }
+        }
+        let rest = inner[prefix.count...].split(separator: UInt8(ascii: "/"))
+        return options.walk.includeHidden || !rest.contains { $0.first == UInt8(ascii: ".") }
+    }
+
+    /// Removes the temporary files of runs that were killed: in `DEST/.dicomcrawler-tmp` (which
+    /// nothing but this tool writes to), the regular files named `.dicomcrawler-PID-N-X.tmp`
+    /// whose process is gone.
+    private func removeStaleTemporaries() {
+        guard case .success(let entries) = listDirectory(tempDir) else { return }
+        for e in entries where e.kind == .file {
+            let name = e.name.pathString
+            guard name.hasPrefix(".dicomcrawler-"), name.hasSuffix(".tmp") else { continue }
+            let parts = name.dropFirst(".dicomcrawler-".count).dropLast(".tmp".count).split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[0]), pid > 0, Int(parts[1]) != nil else { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { removeFile(joinPath(tempDir, e.name)) }
+        }
     }
 
     /// Files that want the same destination name form one group (in walk order); every other file
@@ -128,7 +216,8 @@ public final class SortJob: Sendable {
         var groupOf: [PathBytes: Int] = [:]
         for (i, r) in resolved.enumerated() {
             guard case .place(_, let dir, let name, _) = r else { groups.append([(i, r)]); continue }
-            let key = joinPath(dir, name)
+            // `IM1_1.dcm` may compete with the second `IM1.dcm`: one group.
+            let key = joinPath(dir, unsuffixed(name))
             if let g = groupOf[key] { groups[g].append((i, r)) } else {
                 groupOf[key] = groups.count
                 groups.append([(i, r)])
@@ -139,8 +228,19 @@ public final class SortJob: Sendable {
 
     /// Writes the action to the manifest (not in a dry run) and returns it.
     func record(_ source: PathBytes, _ dest: PathBytes, _ kind: SortAction.Kind, _ uid: String = "", renamed: Bool = false, reason: String = "") -> SortAction {
-        let action = SortAction(source: source.pathString, destination: dest.pathString, kind: kind, renamed: renamed, sopInstanceUID: uid, reason: reason)
-        manifest.withLock { $0 }?.record(action)
+        let action = SortAction(source: source.escapedPath, destination: dest.escapedPath, kind: kind, renamed: renamed, sopInstanceUID: uid, reason: reason)
+        try? writeLine(action)
         return action
+    }
+
+    /// Writes an action's manifest line (not in a dry run); a failure stops the run.
+    func writeLine(_ action: SortAction) throws(Errno) {
+        guard let m = manifest.withLock({ $0 }) else { return }
+        do { try m.record(action) } catch {
+            stopped.withLock { s in
+                if s == nil { s = "cannot write \(joinPath(destRoot, Manifest.name).pathString): \(error.text)" }
+            }
+            throw error
+        }
     }
 }

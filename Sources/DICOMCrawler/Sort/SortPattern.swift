@@ -5,9 +5,11 @@ import DICOM
 ///
 /// Modifiers (comma-separated): `upper`, `lower`, `nospace` (spaces become `_`), `0N` (an integer
 /// value zero-padded to N digits: `{SeriesNumber:04}` is `0003`), `N` (cut to at most N characters).
+/// N is 1...255; binary and sequence fields (VR OB, OW, OF, OD, OL, OV, UN, SQ) are refused.
 /// A missing or empty value is `UNKNOWN`. Every value is made safe for a file name: `/`, `\`, NUL,
-/// control characters and `< > : " | ? *` become `_`; every folder name is cut to 255 bytes (on a
-/// character boundary), and `.` and `..` become `_` and `__`.
+/// control characters and `< > : " | ? *` become `_`; `.` and `..` become `_` and `__` and a leading
+/// `.` becomes `_`; a folder name over 255 bytes has its longest values cut and a hash of the full
+/// name appended (`finishComponent`).
 public struct SortPattern: Sendable, Equatable {
     public enum Piece: Sendable, Equatable {
         case literal(String)
@@ -51,6 +53,9 @@ public struct SortPattern: Sendable, Equatable {
                 guard let tag = DataDictionary.tag(forKeyword: keyword) else {
                     throw ParseError(message: "pattern '\(text)': '\(keyword)' is not a DICOM keyword (keywords are like PatientID, SeriesNumber)")
                 }
+                if let vr = DataDictionary.vr(for: tag)?.vr, vr.isBulk || vr == .SQ || vr == .none {
+                    throw ParseError(message: "pattern '\(text)': {\(keyword)} is binary data or a sequence (VR \(vr == .none ? "none" : vr.description)), not a value a folder can be named by")
+                }
                 var modifiers: [Modifier] = []
                 if parts.count == 2 {
                     for m in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
@@ -59,13 +64,14 @@ public struct SortPattern: Sendable, Equatable {
                         case "lower": modifiers.append(.lower)
                         case "nospace": modifiers.append(.noSpace)
                         default:
-                            if m.count >= 2, m.first == "0", let n = Int(m), n > 0, n <= 64 {
-                                modifiers.append(.zeroPad(n))
-                            } else if let n = Int(m), n > 0 {
-                                modifiers.append(.maxLength(n))
-                            } else {
+                            guard !m.isEmpty, m.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                                 throw ParseError(message: "pattern '\(text)': unknown modifier '\(m)' in {\(inside)} (use upper, lower, nospace, 0N to zero-pad, N to cut)")
                             }
+                            // A folder name is at most 255 bytes: wider pads or cuts cannot be honoured.
+                            guard let n = Int(m), (1...255).contains(n) else {
+                                throw ParseError(message: "pattern '\(text)': width '\(m)' in {\(inside)} must be 1 to 255 (a folder name is at most 255 bytes)")
+                            }
+                            modifiers.append(m.count >= 2 && m.first == "0" ? .zeroPad(n) : .maxLength(n))
                         }
                     }
                 }
@@ -94,18 +100,18 @@ public struct SortPattern: Sendable, Equatable {
     /// The folder names (one per `/`-separated part) for a file, given how to get a value.
     public func folders(_ value: (Tag) -> String?) -> [String] {
         var folders: [String] = []
-        var current = ""
+        var parts: [(text: String, isField: Bool)] = []
         for piece in pieces {
             switch piece {
-            case .literal(let s): current += safeName(s)
+            case .literal(let s): parts.append((safeName(s), false))
             case .separator:
-                folders.append(finishComponent(current))
-                current = ""
+                folders.append(finishComponent(parts))
+                parts = []
             case .field(_, let tag, let modifiers):
-                current += render(value(tag), modifiers)
+                parts.append((render(value(tag), modifiers), true))
             }
         }
-        folders.append(finishComponent(current))
+        folders.append(finishComponent(parts))
         return folders.filter { !$0.isEmpty }
     }
 
@@ -142,17 +148,58 @@ func safeName(_ s: String) -> String {
     return String(out)
 }
 
-/// `.` and `..` become `_` and `__`; at most 255 bytes, cut on a character boundary.
-func finishComponent(_ s: String) -> String {
-    var s = s
-    if s == "." { s = "_" } else if s == ".." { s = "__" }
+/// A folder name from its parts (literal text and field values): `.` and `..` become `_` and `__`,
+/// and a leading `.` becomes `_` (so no value makes a hidden folder that later runs would skip).
+/// A name longer than 255 bytes is shortened where it is long: the longest field values are cut
+/// (on a character boundary) to a common length, so literals and short values such as an ID stay
+/// whole, and `~` and 12 hexadecimal digits of a hash (64-bit FNV-1a) of the full uncut name are
+/// appended, so two names that differ only in what was cut stay two names.
+func finishComponent(_ parts: [(text: String, isField: Bool)]) -> String {
+    var s = parts.map(\.text).joined()
+    if s == "." { return "_" }
+    if s == ".." { return "__" }
     if s.utf8.count > 255 {
-        var cut = ""
-        for c in s {
-            if cut.utf8.count + String(c).utf8.count > 255 { break }
-            cut.append(c)
+        let marker = "~" + hashHex(s)
+        let budget = 255 - marker.utf8.count
+        let fixed = parts.reduce(0) { $0 + ($1.isField ? 0 : $1.text.utf8.count) }
+        if fixed >= budget {
+            s = prefix(s, bytes: budget) + marker
+        } else {
+            // The largest per-value length at which the name fits.
+            func total(_ cap: Int) -> Int { parts.reduce(fixed) { $0 + ($1.isField ? prefix($1.text, bytes: cap).utf8.count : 0) } }
+            var low = 0, high = parts.map { $0.text.utf8.count }.max() ?? 0
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if total(mid) <= budget { low = mid } else { high = mid - 1 }
+            }
+            s = parts.map { $0.isField ? prefix($0.text, bytes: low) : $0.text }.joined() + marker
         }
-        s = cut
     }
+    if s.utf8.first == UInt8(ascii: ".") { s = "_" + s.dropFirst() }
     return s
+}
+
+/// The longest prefix of `s` of at most `bytes` UTF-8 bytes that ends on a character boundary.
+private func prefix(_ s: String, bytes: Int) -> String {
+    if s.utf8.count <= bytes { return s }
+    var cut = ""
+    var n = 0
+    for c in s {
+        let k = c.utf8.count
+        if n + k > bytes { break }
+        cut.append(c)
+        n += k
+    }
+    return cut
+}
+
+/// 12 hexadecimal digits of the 64-bit FNV-1a hash of a name's UTF-8 bytes (stable across runs and machines).
+private func hashHex(_ s: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01B3
+    }
+    let hex = String(h >> 16, radix: 16)
+    return String(repeating: "0", count: 12 - hex.count) + hex
 }

@@ -28,16 +28,21 @@ struct SortCommand: ParsableCommand {
             Modifiers: upper, lower, nospace (spaces to _), 0N (zero-pad an integer to N digits), \
             N (cut to N characters); e.g. --pattern '{StudyDate}/{Modality}_{SeriesNumber:04}'. \
             A missing or empty value is UNKNOWN. Values are made safe for file names (/ \\ NUL, \
-            control characters and < > : " | ? * become _; . and .. cannot occur; names are cut to \
-            255 bytes).
+            control characters and < > : " | ? * become _; . and .. become _ and __, a leading . becomes _); \
+            a name over 255 bytes has its longest values cut and ~ plus a hash of the full name appended. \
+            Binary and sequence fields ({PixelData}) and widths over 255 are refused.
 
             Nothing is overwritten: a destination that exists with identical content is skipped (so \
             a second run does nothing and an interrupted run can simply be run again); one with \
-            different content gets a numbered suffix (IM1_1.dcm). Copies go to a temporary file and \
-            are linked into place. --move renames within a file system and, across file systems, \
-            copies, syncs and verifies before removing the source. Files that are not DICOM or \
-            cannot be read stay where they are and are listed in the summary. DEST/sort_manifest.csv \
-            gets a line per file (time, source, destination, action, SOP Instance UID) on every run.
+            different content gets a numbered suffix (IM1_1.dcm). Copies go to a temporary file in \
+            DEST/.dicomcrawler-tmp and are linked into place. --move renames within a file system and, \
+            across file systems, copies, syncs and verifies before removing the source; a symlinked \
+            source is sorted by its target (--move copies it and removes only the link); a source \
+            that cannot be removed is copied and kept (exit 1). Files that are not DICOM or cannot be \
+            read stay where they are and are listed in the summary. DEST/sort_manifest.csv gets a line \
+            per file (time, source, destination, action, SOP Instance UID; paths escaped: \\\\ and \\xHH \
+            for bytes that are not UTF-8) before a moved source is removed; if it cannot be written, \
+            the run stops.
 
             Exit status: 0 done; 1 some file could not be read or placed; 2 bad options or pattern.
             """)
@@ -64,30 +69,47 @@ struct SortCommand: ParsableCommand {
     }
 
     func run() throws {
+        let pause = getenv("DICOMCRAWLER_TEST_PAUSE_IN_COPY_MS").flatMap { Int(String(cString: $0)) }
         let options = SortOptions(sources: sources, destination: into, pattern: try SortPattern(pattern), mode: mode,
-                                  dryRun: dryRun, jobs: common.jobs, walk: common.walk)
+                                  dryRun: dryRun, jobs: common.jobs, walk: common.walk, testPauseInCopyMS: pause)
         let progress = SortProgress()
         let ticker = common.showsProgress && !dryRun ? ProgressTicker { "dicomcrawler sort: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
-        let report = SortJob(options: options).run(progress: progress) { action in
+        let job = SortJob(options: options)
+        let report = job.run(progress: progress) { action in
             guard dryRun else { return }
+            let verb: String
             switch action.kind {
-            case .notDICOM, .failed: break
-            default:
-                print("\(action.kind == .exists ? "exists" : mode.rawValue)\(action.renamed ? " (renamed)" : "") \(action.source) -> \(action.destination)")
+            case .notDICOM, .failed: return
+            case .copied: verb = "copy"
+            case .moved: verb = "move"
+            case .linked: verb = "link"
+            case .symlinked: verb = "symlink"
+            case .exists: verb = "exists"
             }
+            print("\(verb)\(action.notes) \(action.source) -> \(action.destination)")
         }
         ticker?.stop()
+        if getenv("DICOMCRAWLER_TEST_SHOW_NAME_ATTEMPTS") != nil { printError("name attempts: \(job.nameAttempts.load(ordering: .relaxed))") }
         for e in report.sourceErrors { printError("dicomcrawler: error: \(e)") }
+        if let stopped = report.stopped {
+            printError("dicomcrawler: error: \(stopped); stopped: no further file was sorted (every file placed has its manifest line)")
+        }
         for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
         let failed = report.left.filter { $0.kind == .failed }
         for f in failed.prefix(50) { printError("  not sorted: \(f.source): \(f.reason)") }
         if failed.count > 50 { printError("  ... and \(failed.count - 50) more (see sort_manifest.csv)") }
+        for k in report.kept.prefix(50) { printError("  source kept: \(k.source): \(k.reason)") }
+        if report.kept.count > 50 { printError("  ... and \(report.kept.count - 50) more (see sort_manifest.csv)") }
         if !common.quiet {
             let c = report.counts
-            let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0)
+            let keptPlaced = report.kept.filter { $0.kind != .exists }.count
+            let done = (c[.copied] ?? 0) + (c[.moved] ?? 0) + (c[.linked] ?? 0) + (c[.symlinked] ?? 0) - keptPlaced
             var line = "\(dryRun ? "dry run: would " : "")\(mode.rawValue) \(done) file\(done == 1 ? "" : "s") into \(into)"
             line += ", \(c[.exists] ?? 0) already there"
             if report.renamed > 0 { line += ", \(report.renamed) renamed (a different file had the name)" }
+            if !report.kept.isEmpty {
+                line += ", \(report.kept.count) source\(report.kept.count == 1 ? "" : "s") could not be removed (\(keptPlaced) copied, \(report.kept.count - keptPlaced) already there; left in place)"
+            }
             let others = report.left.filter { $0.kind == .notDICOM }
             if !others.isEmpty { line += ", \(others.count) not DICOM (left in place)" }
             if !failed.isEmpty { line += ", \(failed.count) not sorted (left in place)" }
