@@ -140,10 +140,7 @@ public final class SortJob: Sendable {
             }
             report.problems += walk.problems
             // Symbolic links whose target is gone: the walk passes them over; they are reported.
-            if !isStopped() {
-                let dangling = FileWalk.danglingSymlinks(under: root, options: options.walk, excluded: excluded)
-                if !dangling.isEmpty { submit(dangling.map { joinPath(root, $0) }) }
-            }
+            if !isStopped() && !walk.danglingSymlinks.isEmpty { submit(walk.danglingSymlinks.map { joinPath(root, $0) }) }
         }
         reading.finish()
         placing.finish()

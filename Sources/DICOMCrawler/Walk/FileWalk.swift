@@ -13,6 +13,9 @@ struct FileWalk {
     private let directories: Bool
     /// Symlinked folders seen and not followed (without `followSymlinks`).
     private(set) var symlinksNotFollowed = 0
+    /// Symbolic links met whose target does not exist or cannot be reached (relative paths, in walk
+    /// order), passed over by `next`: a job that must account for every entry reports them.
+    private(set) var danglingSymlinks: [PathBytes] = []
     /// Open folders: their relative path, sorted entries, and the next index.
     private var stack: [(rel: PathBytes, entries: [DirectoryEntry], next: Int)] = []
     private var visited: Set<FileIdentity> = []
@@ -56,7 +59,10 @@ struct FileWalk {
             let rel = joinPath(stack[top].rel, entry.name)
             var kind = entry.kind
             if kind == .symlink {
-                guard let info = statPath(joinPath(root, rel)) else { continue }
+                guard let info = statPath(joinPath(root, rel)) else {
+                    if !directories { danglingSymlinks.append(rel) }
+                    continue
+                }
                 if info.isFile { kind = .file } else if info.isDirectory {
                     if !options.followSymlinks {
                         symlinksNotFollowed += 1
