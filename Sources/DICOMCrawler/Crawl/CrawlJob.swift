@@ -52,7 +52,20 @@ public final class CrawlJob: Sendable {
     public func run(_ directories: [String], progress: CrawlProgress? = nil, onReport: ((CrawlReport) -> Void)? = nil) -> [CrawlReport] {
         let jobs = options.jobs
         // 1. Walk each DIR (in parallel) to find the folders the templates name.
-        let walked: [WalkedDirectory] = parallelMap(directories, jobs: jobs) { dir in
+        // A DIR given again (`d d`, `d ./d`) is crawled once: its report says which one it is.
+        var firstOf: [PathBytes: String] = [:]
+        let sameAs: [String?] = directories.map { dir in
+            let canonical = canonicalPath(trimTrailingSlashes(Array(dir.utf8)))
+            if let first = firstOf[canonical] { return first }
+            firstOf[canonical] = dir
+            return nil
+        }
+        let walked: [WalkedDirectory] = parallelMap(Array(zip(directories, sameAs)), jobs: jobs) { dir, sameAs in
+            if let sameAs {
+                var report = CrawlReport(directory: dir, outputPath: self.outputPath(trimTrailingSlashes(Array(dir.utf8))).pathString)
+                report.sameAs = sameAs
+                return WalkedDirectory(report: report, root: [], folders: [])
+            }
             let w = self.walk(dir)
             progress?.foldersTotal.add(w.folders.count, ordering: .relaxed)
             return w
@@ -60,7 +73,7 @@ public final class CrawlJob: Sendable {
 
         // 2. Scan every matched folder of every DIR (in parallel, across DIRs).
         var tasks: [(dir: Int, folder: Int)] = []
-        for (d, w) in walked.enumerated() where w.report.error == nil {
+        for (d, w) in walked.enumerated() where w.report.error == nil && w.report.sameAs == nil {
             for f in w.folders.indices { tasks.append((d, f)) }
         }
         let scans: [FolderScan] = parallelMap(tasks, jobs: jobs) { task in
@@ -77,7 +90,7 @@ public final class CrawlJob: Sendable {
         for (t, scan) in zip(tasks, scans) { scansByDir[t.dir].append(scan) }
         let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
             var report = walked[d].report
-            if report.error == nil { self.finish(walked[d], scansByDir[d], into: &report) }
+            if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
             progress?.directoriesDone.add(1, ordering: .relaxed)
             return report
         }
@@ -117,14 +130,15 @@ public final class CrawlJob: Sendable {
     /// The rows of one DIR from its folders' scans, sorted, and its CSV written.
     private func finish(_ w: WalkedDirectory, _ scans: [FolderScan], into report: inout CrawlReport) {
         let templates = options.templates.templates
-        report.foldersMatched = w.folders.count
         for (folder, scan) in zip(w.folders, scans) {
             report.dicomFiles += scan.dicomCount
             report.unreadable += scan.unreadable
-            report.problems += scan.problems
+            // A folder the walk could not list is reported once, by the walk.
+            report.problems += scan.problems.filter { p in !report.problems.contains { $0.path == p.path } }
             for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
             if !folder.rel.isValidUTF8 { report.nonUTF8Paths += 1 }
             let displayPath = joinPath(w.root, folder.rel)
+            let rowsBefore = report.rows.count
             for labelIndex in folder.labels {
                 let template = templates[labelIndex]
                 if !template.conditions.isEmpty {
@@ -134,6 +148,14 @@ public final class CrawlJob: Sendable {
                 report.rows.append(CrawlRow(
                     labelIndex: labelIndex, label: template.label, path: displayPath.pathString, pathBytes: displayPath,
                     dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
+            }
+            if report.rows.count > rowsBefore {
+                report.foldersMatched += 1
+                if scan.valuesFromDamaged, let damaged = scan.damaged {
+                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(displayPath.pathString) could be read whole"))
+                }
+            } else {
+                report.foldersRejectedByValues += 1
             }
         }
         report.rows.sort(by: CrawlTable.rowOrder)

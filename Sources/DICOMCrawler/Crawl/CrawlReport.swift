@@ -31,6 +31,13 @@ public struct CrawlReport: Sendable {
     public var loops: [WalkProblem] = []
     public var symlinksNotFollowed = 0
     public var nonUTF8Paths = 0
+    /// Folders whose path matched a label but whose DICOM values matched none of those labels'
+    /// conditions (extended labels): no row.
+    public var foldersRejectedByValues = 0
+    /// Folders whose values come from a damaged file, because no DICOM file there could be read whole.
+    public var valuesFromDamagedFiles: [UnreadableFile] = []
+    /// The DIR given before that this one is the same folder as: crawled once, under that name.
+    public var sameAs: String?
     /// Why the DIR could not be crawled or its CSV not written; nil on success.
     public var error: String?
 

@@ -8,6 +8,11 @@ struct FolderScan {
     var dicomCount = 0
     /// Rendered values of the first readable DICOM file (nil: no readable DICOM file).
     var values: [Tag: String]?
+    /// The values read before the damage of the first damaged DICOM file, and its path: used when
+    /// no DICOM file of the folder can be read whole.
+    var damaged: (values: [Tag: String], path: PathBytes)?
+    /// `values` are those of `damaged`.
+    var valuesFromDamaged = false
     var skippedByType: [String: Int] = [:]
     var unreadable: [UnreadableFile] = []
     var problems: [WalkProblem] = []
@@ -51,11 +56,11 @@ extension CrawlJob {
             if scan.values == nil {
                 // Read the header, until the first readable DICOM file of the folder is found.
                 let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
+                var values: [Tag: String] = [:]
+                for e in file.dataSet.elements { values[e.tag] = file.dataSet.render(e) }
                 switch file.error?.kind {
                 case nil:
                     scan.dicomCount += 1
-                    var values: [Tag: String] = [:]
-                    for e in file.dataSet.elements { values[e.tag] = file.dataSet.render(e) }
                     scan.values = values
                     continue
                 case .notDICOM?:
@@ -66,6 +71,7 @@ extension CrawlJob {
                 default:
                     scan.dicomCount += 1
                     scan.unreadable(path(), file.error!.description)
+                    if scan.damaged == nil && !values.isEmpty { scan.damaged = (values, path()) }
                     continue
                 }
             }
@@ -78,6 +84,10 @@ extension CrawlJob {
             } catch {
                 scan.unreadable(path(), "cannot read: \(error.text)")
             }
+        }
+        if scan.values == nil, let damaged = scan.damaged {
+            scan.values = damaged.values
+            scan.valuesFromDamaged = true
         }
         return scan
     }

@@ -83,6 +83,10 @@ struct CrawlCommand: ParsableCommand {
 
     func summary(_ r: CrawlReport, quietly: Bool) -> String {
         var lines: [String] = []
+        if let first = r.sameAs {
+            if !quietly { lines.append("\(r.directory): the same folder as \(first), given before: crawled once -> \(r.outputPath)") }
+            return lines.joined(separator: "\n")
+        }
         if !quietly && r.error == nil {
             let skipped = r.skippedByType.values.reduce(0, +)
             lines.append("\(r.directory): \(r.foldersMatched) folder\(r.foldersMatched == 1 ? "" : "s") matched, \(r.rows.count) row\(r.rows.count == 1 ? "" : "s"), \(r.dicomFiles) DICOM file\(r.dicomFiles == 1 ? "" : "s"), \(skipped) other file\(skipped == 1 ? "" : "s") skipped -> \(r.outputPath)")
@@ -91,9 +95,13 @@ struct CrawlCommand: ParsableCommand {
             }
             for l in r.loops { lines.append("  note: \(l.path): \(l.message)") }
             if r.symlinksNotFollowed > 0 { lines.append("  \(r.symlinksNotFollowed) symlinked folder(s) not followed (use --follow-symlinks)") }
+            if r.foldersRejectedByValues > 0 {
+                lines.append("  \(r.foldersRejectedByValues) folder\(r.foldersRejectedByValues == 1 ? "" : "s") matched a label's path but not its DICOM values: no row")
+            }
             if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: shown with U+FFFD in the CSV") }
         }
         for u in r.unreadable { lines.append("  unreadable: \(u.path): \(u.reason)") }
+        for d in r.valuesFromDamagedFiles { lines.append("  values from a damaged file: \(d.path) (\(d.reason))") }
         for p in r.problems { lines.append("  problem: \(p.path): \(p.message)") }
         return lines.joined(separator: "\n")
     }

@@ -1,0 +1,103 @@
+import DICOM
+import DICOMTestSupport
+import Foundation
+import XCTest
+
+/// Runs the built binary as the unprivileged user `nobody` (root reads every folder, so a folder
+/// that cannot be listed needs another user).
+func runToolAsNobody(_ args: [String], cwd: String) throws -> (status: Int32, stdout: String, stderr: String) {
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
+    let tool = FileManager.default.fileExists(atPath: bin.path) ? bin.path : repoRoot() + "/.build/debug/dicomcrawler"
+    if getuid() != 0 { return try runTool(args, cwd: cwd) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", tool] + args
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+final class CrawlTrustTests: XCTestCase {
+    func testTheSameDirectoryGivenTwiceIsCrawledOnce() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1/1.dcm", dicomFile())
+        let once = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(once.status, 0, once.stderr)
+        let expected = try t.read("d/modal_data.csv")
+        for args in [["d", "d"], ["d", "./d/"], ["./d", "d", "d"]] {
+            let r = try runTool(["--templates", "t.json"] + args, cwd: t.path)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("error"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("the same folder as \(args[0]), given before: crawled once"), r.stderr)
+            XCTAssertEqual(try t.read("d/modal_data.csv"), expected.replacingOccurrences(of: "d/t1", with: trimmed(args[0]) + "/t1"), "\(args)")
+        }
+    }
+
+    func trimmed(_ dir: String) -> String { dir.hasSuffix("/") ? String(dir.dropLast()) : dir }
+
+    func testAFolderThatCannotBeListedIsReportedOnce() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1_ok/1.dcm", dicomFile())
+        try t.write("d/t1_closed/1.dcm", dicomFile())
+        for dir in ["", "d"] { try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: t.path + "/" + dir) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: t.path + "/d/t1_closed")
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: t.path + "/d/t1_closed") }
+        let r = try runToolAsNobody(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: "cannot list the folder").count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("problem: d/t1_closed: cannot list the folder: Permission denied"), r.stderr)
+        XCTAssertTrue(try t.read("d/modal_data.csv").contains("T1,d/t1_ok,1,"))
+    }
+
+    func testFoldersThatMatchAPathButNotTheValuesAreCountedSo() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"CT": {"path": ["series"], "Modality": ["CT"]}}"#)
+        for s in ["series1", "series2", "series3"] { try t.write("d/\(s)/1.dcm", dicomFile(modality: "MR")) }
+        try t.write("d/series4/1.dcm", dicomFile(modality: "CT"))
+        let r = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("d: 1 folder matched, 1 row,"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("3 folders matched a label's path but not its DICOM values: no row"), r.stderr)
+    }
+
+    func testAFolderWithOnlyDamagedFilesTakesTheValuesReadBeforeTheDamage() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        let whole = dicomFile(date: "20240107", id: "DAMAGED-1", age: "071Y")
+        // Both cut inside the value of Patient's Age (0010,1010): what comes before it is read.
+        let age = Array("071Y".utf8)
+        let at = (0...(whole.count - age.count)).first { Array(whole[$0..<($0 + age.count)]) == age }!
+        try t.write("d/t1/1.dcm", Array(whole.prefix(at + 2)))
+        try t.write("d/t1/2.dcm", Array(whole.prefix(at + 1)))
+        let r = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), """
+            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age
+            T1,d/t1,2,20240107,101530,DAMAGED-1,M,
+
+            """)
+        XCTAssertTrue(r.stderr.contains("values from a damaged file: d/t1/1.dcm (no DICOM file of d/t1 could be read whole)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("unreadable: d/t1/2.dcm: truncated"), r.stderr)
+    }
+
+    func testATemplateFileThatIsAFIFOIsRefusedAtOnce() throws {
+        let t = try FixtureTree()
+        try t.mkdir("d")
+        XCTAssertEqual(mkfifo(t.path + "/t.json", 0o644), 0)
+        let p = try startTool(["--templates", "t.json", "d"], cwd: t.path)
+        for _ in 0..<500 where p.isRunning { usleep(10_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "it must not wait for a writer")
+        XCTAssertEqual(p.terminationStatus, 2)
+        XCTAssertFalse(t.exists("d/modal_data.csv"))
+    }
+}
