@@ -101,3 +101,39 @@ final class CrawlTrustTests: XCTestCase {
         XCTAssertFalse(t.exists("d/modal_data.csv"))
     }
 }
+
+final class ExcelSafeTests: XCTestCase {
+    /// Values that a spreadsheet would run as formulas are data and stay as they are; --excel-safe
+    /// prefixes them with ' in the crawl's and the tags' CSV.
+    func testFormulaLikeValuesAreKeptOrPrefixed() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1/1.dcm", dicomFile(id: "=HYPERLINK(\"x\")", description: "@SUM(A1)",
+                                            raw: [.string(Tag(0x0018_0050), "-1.5"), .string(Tag(0x0010_2000), "+risk")]))
+        let raw = try runTool(["-q", "--templates", "t.json", "--tags", "SeriesDescription,SliceThickness", "d"], cwd: t.path)
+        XCTAssertEqual(raw.status, 0, raw.stderr)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), """
+            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age,Series Description,Slice Thickness
+            T1,d/t1,1,20240101,101530,"=HYPERLINK(""x"")",M,045Y,@SUM(A1),-1.5
+
+            """)
+        let safe = try runTool(["-q", "--excel-safe", "--templates", "t.json", "--tags", "SeriesDescription,SliceThickness", "d"], cwd: t.path)
+        XCTAssertEqual(safe.status, 0, safe.stderr)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), """
+            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age,Series Description,Slice Thickness
+            T1,d/t1,1,20240101,101530,"'=HYPERLINK(""x"")",M,045Y,'@SUM(A1),'-1.5
+
+            """)
+        XCTAssertEqual(try runTool(["tags", "-q", "d", "-o", "raw.csv"], cwd: t.path).status, 0)
+        XCTAssertEqual(try runTool(["tags", "-q", "--excel-safe", "d", "-o", "safe.csv"], cwd: t.path).status, 0)
+        let rawTable = try parseCSV(try t.read("raw.csv")), safeTable = try parseCSV(try t.read("safe.csv"))
+        XCTAssertEqual(rawTable.header, safeTable.header)
+        for (name, value) in [("Patient ID (0010,0020)", "=HYPERLINK(\"x\")"), ("Medical Alerts (0010,2000)", "+risk"),
+                              ("Slice Thickness (0018,0050)", "-1.5"), ("Series Description (0008,103E)", "@SUM(A1)"),
+                              ("Modality (0008,0060)", "MR")] {
+            let i = rawTable.header.firstIndex(of: name)!
+            XCTAssertEqual(rawTable.rows[0][i], value, name)
+            XCTAssertEqual(safeTable.rows[0][i], value.first.map { "=+-@".contains($0) } == true ? "'" + value : value, name)
+        }
+    }
+}

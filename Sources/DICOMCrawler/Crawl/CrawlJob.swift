@@ -15,6 +15,8 @@ public struct CrawlOptions: Sendable {
     public var jobs: Int
     /// The output file name inside each DIR.
     public var outputName: String
+    /// Prefix cells that a spreadsheet would run as a formula with `'`.
+    public var excelSafe = false
     /// Test hook: pause this long half-way through writing each CSV.
     public var testPauseInWriteMS: Int?
 
@@ -161,7 +163,7 @@ public final class CrawlJob: Sendable {
         report.rows.sort(by: CrawlTable.rowOrder)
         let path = outputPath(w.root)
         do throws(Errno) {
-            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags), pauseHalfwayMS: options.testPauseInWriteMS)
+            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags, excelSafe: options.excelSafe), pauseHalfwayMS: options.testPauseInWriteMS)
         } catch {
             report.error = "cannot write \(path.pathString): \(error.text)"
         }

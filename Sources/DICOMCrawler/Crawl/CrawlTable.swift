@@ -8,8 +8,8 @@ enum CrawlTable {
     static let header = ["Modality", "Path", "DCM_Count", "Study Date", "Acquisition Time", "Subject_ID", "Subject_Sex", "Subject_Age"]
 
     /// The CSV text for rows (header included); extra tags are named by the standard's name.
-    static func csv(_ rows: [CrawlRow], extraTags: [Tag]) -> [UInt8] {
-        var csv = CSVSink()
+    static func csv(_ rows: [CrawlRow], extraTags: [Tag], excelSafe: Bool = false) -> [UInt8] {
+        var csv = CSVSink(excelSafe: excelSafe)
         csv.begin(columns: header + extraTags.map { DataDictionary.entry(for: $0)?.name ?? $0.description })
         for r in rows { csv.row([r.label, r.path, String(r.dicomCount)] + r.values) }
         return csv.bytes

@@ -2,18 +2,32 @@
 /// quotes doubled), UTF-8, LF line endings; the header is the first row.
 struct CSVSink: TableSink {
     private(set) var bytes: [UInt8] = []
+    /// Cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, TAB or CR)
+    /// get a leading `'`. Off by default: the table holds the data as it is.
+    var excelSafe = false
 
     mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
-    mutating func begin(columns: [String]) { row(columns) }
+    mutating func begin(columns: [String]) {
+        let safe = excelSafe
+        excelSafe = false  // the header is ours
+        row(columns)
+        excelSafe = safe
+    }
 
     mutating func row(_ cells: [ArraySlice<UInt8>]) {
         for (i, f) in cells.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            appendField(f)
+            if excelSafe, let first = f.first, Self.formulaStarts.contains(first) {
+                appendField([UInt8(ascii: "'")] + f)
+            } else {
+                appendField(f)
+            }
         }
         bytes.append(0x0A)
     }
+
+    private static let formulaStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
 
     private mutating func appendField(_ u: ArraySlice<UInt8>) {
         var needsQuotes = false

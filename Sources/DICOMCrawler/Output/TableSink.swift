@@ -36,9 +36,10 @@ public enum TableFormat: String, CaseIterable, Sendable {
     /// One JSON object per line.
     case jsonl
 
-    func makeSink() -> any TableSink {
+    /// A sink for this format; `excelSafe` applies to spreadsheet formats (CSV).
+    func makeSink(excelSafe: Bool = false) -> any TableSink {
         switch self {
-        case .csv: CSVSink()
+        case .csv: CSVSink(excelSafe: excelSafe)
         case .jsonl: JSONLinesSink()
         }
     }

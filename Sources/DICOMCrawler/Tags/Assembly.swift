@@ -47,7 +47,7 @@ extension TagsJob {
                     try writeAll(stream, bytes)
                 }
             }
-            var sink = options.format.makeSink()
+            var sink = options.format.makeSink(excelSafe: options.excelSafe)
             sink.begin(columns: ["DicomPath"] + columnKeys.map(\.key.name))
             var r = try SpillReader(inProgress("spill"), length: spillLength)
             var cells = [ArraySlice<UInt8>](repeating: [], count: columnKeys.count + 1)

@@ -18,6 +18,8 @@ public struct TagsOptions: Sendable {
     public var batchSize = 512
     /// Seconds between commits of the progress state.
     public var commitInterval = 1.0
+    /// Prefix cells that a spreadsheet would run as a formula with `'` (CSV only).
+    public var excelSafe = false
     /// Test hook: pause this long half-way through each atomic write (the state at every commit).
     public var testPauseInWriteMS: Int?
 
@@ -36,7 +38,7 @@ public struct TagsOptions: Sendable {
     var fingerprint: String {
         let parts = [format.rawValue, output, String(table.maxItems), String(table.maxValueBytes), String(table.includePrivate),
                      table.keywords.map { $0.map(\.hexString).joined(separator: ",") } ?? "*",
-                     String(walk.includeHidden), String(walk.followSymlinks)] + directories
+                     String(walk.includeHidden), String(walk.followSymlinks)] + (excelSafe ? ["excel-safe"] : []) + directories
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in parts.joined(separator: "\u{0}").utf8 {
             h ^= UInt64(b)

@@ -43,6 +43,9 @@ struct CrawlCommand: ParsableCommand {
             transform: KeywordList.parse)
     var tags: KeywordList?
 
+    @Flag(name: .long, help: "Prefix cells starting with = + - @ (which a spreadsheet would run as a formula) with '.")
+    var excelSafe = false
+
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
     }
@@ -55,9 +58,10 @@ struct CrawlCommand: ParsableCommand {
             printError("dicomcrawler: error: \(e)")
             throw ExitCode(2)
         }
-        let crawler = CrawlJob(options: CrawlOptions(
-            templates: templateSet, extraTags: tags?.tags ?? [],
-            walk: common.walk, jobs: common.jobs, testPauseInWriteMS: TestHooks.pauseInWriteMS))
+        var options = CrawlOptions(templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs,
+                                   testPauseInWriteMS: TestHooks.pauseInWriteMS)
+        options.excelSafe = excelSafe
+        let crawler = CrawlJob(options: options)
         let progress = CrawlProgress()
         let count = directories.count
         let ticker = common.showsProgress ? ProgressTicker {

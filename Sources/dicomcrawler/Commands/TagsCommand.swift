@@ -63,6 +63,9 @@ struct TagsCommand: ParsableCommand {
     @Option(name: .long, help: "Items of each sequence that get columns (the others are counted).")
     var maxItems = 3
 
+    @Flag(name: .long, help: "CSV: prefix cells starting with = + - @ (which a spreadsheet would run as a formula) with '.")
+    var excelSafe = false
+
     @Flag(name: .long, help: "Continue an interrupted run with the same arguments.")
     var resume = false
 
@@ -87,6 +90,7 @@ struct TagsCommand: ParsableCommand {
         options.batchSize = batchSize
         options.commitInterval = commitInterval
         options.testPauseInWriteMS = TestHooks.pauseInWriteMS
+        options.excelSafe = excelSafe
         let progress = TagsProgress()
         let ticker = common.showsProgress ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
         let report: TagsReport
