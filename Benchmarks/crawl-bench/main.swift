@@ -4,6 +4,7 @@
 // a run on an empty directory. Prints a table.
 //   swift build -c release && swift run -c release crawl-bench [--tree DIR] [--subjects N] [--jobs N]
 //   crawl-bench --hardlinks [--max-links N] [--corpus DIR]: tags memory on 10^4 ... N hard links of real files
+//   crawl-bench --hostile [--binary PATH] [--limit S]: dump and tags on files that claim much, with peak RSS
 import DICOM
 import DICOMTestSupport
 import DICOMCrawler
@@ -26,7 +27,9 @@ let strayEvery = Int(option("--stray-every", "1"))!
 let jobs = Int(option("--jobs", String(ProcessInfo.processInfo.activeProcessorCount)))!
 let repeats = Int(option("--repeats", "3"))!
 let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-let crawler = binDir.appendingPathComponent("dicomcrawler").path
+/// The binary timed: the one built beside this benchmark, or `--binary PATH` (to time an older build
+/// on the same inputs).
+let crawler = option("--binary", binDir.appendingPathComponent("dicomcrawler").path)
 
 let seriesNames = ["01_localizer", "02_t1_mprage_sag", "03_t2_flair_3d", "04_dwi_b1000", "05_rest_bold"]
 let templates = #"{"LOC": ["localizer"], "T1": ["t1_mprage"], "T2F": ["t2_flair"], "DWI": ["dwi"], "REST": ["rest_bold"]}"#
@@ -216,6 +219,117 @@ if args.contains("--hardlinks") {
         try? FileManager.default.removeItem(atPath: out)
         target *= 10
     }
+    exit(0)
+}
+
+
+// Hostile inputs: files that claim much or hold many elements, a template file of many labels.
+// Each is made once, then `dump` and `tags` are timed on it with their peak RSS (a time limit of
+// --limit seconds each, default 120: a run past it is killed and shown as such). Runs alone.
+if args.contains("--hostile") {
+    let root = treeRoot + "-hostile"
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let limit = Int(option("--limit", "120"))!
+    let header = DICOMWriter().write(DataSet([.string(.sopInstanceUID, "1.2.3"), .string(.patientID, "HOSTILE"),
+                                              .string(.studyDate, "20240101")]))
+    var madeHere = false
+    func make(_ name: String, _ body: (String) throws -> Void) rethrows -> String {
+        let path = "\(root)/\(name)"
+        if !FileManager.default.fileExists(atPath: path) {
+            try body(path)
+            madeHere = true
+        }
+        return path
+    }
+    /// A header, then `size` bytes of zeros (a sparse file: nothing is written for them).
+    func zeros(_ name: String, _ size: Int) throws -> String {
+        try make(name) { path in
+            try Data(header).write(to: URL(fileURLWithPath: path))
+            guard truncate(path, off_t(header.count + size)) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        }
+    }
+    /// `count` private elements in one block of creators (as many blocks as needed).
+    func privates(_ count: Int) throws -> String {
+        try make("private-\(count).dcm") { path in
+            var elements: [Element] = [.string(.patientID, "HOSTILE")]
+            var group: UInt32 = 0x0009
+            var made = 0
+            while made < count {
+                for block in 0..<240 where made < count {
+                    elements.append(.string(Tag(group << 16 | UInt32(0x10 + block)), "CREATOR \(group)-\(block)"))
+                    for e in 0..<min(256, count - made) {
+                        elements.append(.string(Tag(group << 16 | UInt32((0x10 + block) << 8 | e)), "v\(made)", vr: .LO))
+                        made += 1
+                    }
+                }
+                group += 2
+            }
+            elements.sort { $0.tag < $1.tag }
+            try Data(DICOMWriter().write(DataSet(elements))).write(to: URL(fileURLWithPath: path))
+        }
+    }
+    /// `count` private elements with no creator anywhere (each lookup of a creator finds none).
+    func orphans(_ count: Int) throws -> String {
+        try make("orphans-\(count).dcm") { path in
+            var elements: [Element] = [.string(.patientID, "HOSTILE")]
+            for i in 0..<count {
+                let group = UInt32(0x0009 + 2 * (i / 0xF000)), element = UInt32(0x1000 + i % 0xF000)
+                elements.append(.string(Tag(group << 16 | element), "v\(i)", vr: .LO))
+            }
+            try Data(DICOMWriter().write(DataSet(elements))).write(to: URL(fileURLWithPath: path))
+        }
+    }
+    var cases: [(String, String)] = []
+    cases.append(("header + 100 MB of zeros", try zeros("zeros-100M.dcm", 100 << 20)))
+    cases.append(("header + 2 GB of zeros (sparse)", try zeros("zeros-2G.dcm", 2 << 30)))
+    for n in [10_000, 20_000, 40_000, 1_000_000] { cases.append(("\(n) private elements", try privates(n))) }
+    for n in [10_000, 20_000, 40_000] { cases.append(("\(n) private elements, no creator", try orphans(n))) }
+    let labels = try make("templates-20k.json") { path in
+        let text = "{" + (0..<20_000).map { "\"L\($0)\": [\"p\($0)\"]" }.joined(separator: ", ") + "}"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    if madeHere {
+        // A spawned command's peak RSS counts from this process's before its exec: start afresh,
+        // small, now that the files exist.
+        let cargs = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv(CommandLine.arguments[0], cargs)
+    }
+    func timed(_ argv: [String]) -> String {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var pid = pid_t()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        guard posix_spawn(&pid, argv[0], &actions, nil, cargs, environ) == 0 else { return "cannot start" }
+        posix_spawn_file_actions_destroy(&actions)
+        var status: Int32 = 0
+        var usage = rusage()
+        var killed = false
+        while wait4(pid, &status, WNOHANG, &usage) == 0 {
+            if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > Double(limit) { kill(pid, SIGKILL); killed = true; wait4(pid, &status, 0, &usage); break }
+            usleep(5_000)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let how = killed ? "killed after \(limit) s" : ((status & 0x7F) != 0 ? "signal \(status & 0x7F)" : "exit \((status >> 8) & 0xFF)")
+        return String(format: "%8.2f s %9.1f MB  %@", seconds, Double(usage.ru_maxrss) / 1024, how)
+    }
+    print("hostile inputs (\(crawler)):")
+    print("what".padding(toLength: 36, withPad: " ", startingAt: 0) + "command".padding(toLength: 10, withPad: " ", startingAt: 0) + "     time   peak RSS  outcome")
+    for (label, path) in cases {
+        // tags reads folders: one holding a hard link of the file.
+        let dir = "\(root)/one-\(URL(fileURLWithPath: path).lastPathComponent)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = link(path, dir + "/file.dcm")
+        for (name, argv) in [("dump", [crawler, "dump", path]), ("tags", [crawler, "tags", "-q", "--jobs", "1", dir, "-o", root + "/out.csv"])] {
+            print(label.padding(toLength: 36, withPad: " ", startingAt: 0) + name.padding(toLength: 10, withPad: " ", startingAt: 0) + timed(argv))
+        }
+    }
+    try? FileManager.default.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
+    print("20,000 labels on one line".padding(toLength: 36, withPad: " ", startingAt: 0) + "crawl".padding(toLength: 10, withPad: " ", startingAt: 0)
+          + timed([crawler, "-q", "--templates", labels, root + "/empty"]))
     exit(0)
 }
 
