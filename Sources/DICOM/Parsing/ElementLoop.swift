@@ -81,6 +81,15 @@ extension Parser {
                     continue
                 }
                 if isRoot && !group2Only {
+                    // A run of zero bytes reads as empty (0000,0000) elements, 8 bytes each: padding
+                    // or garbage after the data set (DCMTK and pydicom keep one such element). Skip
+                    // the run at memory speed and keep none, rather than millions of elements.
+                    if tag == Tag(0), try input.ensure(8), input.u32(at: 4, bigEndian: false) == 0 {
+                        let n = try input.skipZeroGroups()
+                        let atEnd = try !input.ensure(1)
+                        warnings.append("\(n) zero bytes from byte \(tagOffset)\(atEnd ? " to the end of the file" : "") (empty (0000,0000) elements) ignored")
+                        continue
+                    }
                     if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
                     if let last = lastWanted, tag > last { stopped = true; break loop }
                 }
@@ -104,6 +113,7 @@ extension Parser {
                 let length = input.u32(at: 4, bigEndian: be)
                 input.pos += 8
                 if tag == .item {
+                    try countElement(at: tagOffset)
                     var end: Int? = nil
                     if length != 0xFFFF_FFFF {
                         end = input.offset + Int(length)
@@ -162,6 +172,7 @@ extension Parser {
         guard try input.ensure(8) else {
             throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
         }
+        try countElement(at: tagOffset)
         var vr: VR
         var fileVR: VR? = nil
         let length: UInt32
@@ -256,6 +267,12 @@ extension Parser {
             if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: n))) }
             return
         }
+        if keep {
+            loadedValueBytes += n
+            if loadedValueBytes > options.maxValueBytesTotal {
+                throw DICOMError(.tooLarge, offset: tagOffset, "loading the value of \(tag) (\(n) bytes) would make more than \(options.maxValueBytesTotal) bytes of values (ReadOptions.maxValueBytesTotal)")
+            }
+        }
         guard try input.ensure(n) else {
             throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the data")
         }
@@ -267,6 +284,14 @@ extension Parser {
         }
         if keep {
             item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .bytes(bytes)))
+        }
+    }
+
+    /// Counts one element or item against `ReadOptions.maxElements`.
+    @inline(__always) private mutating func countElement(at offset: Int) throws {
+        elementCount += 1
+        if elementCount > options.maxElements {
+            throw DICOMError(.tooLarge, offset: offset, "more than \(options.maxElements) elements and items (ReadOptions.maxElements)")
         }
     }
 

@@ -12,6 +12,9 @@ struct Parser {
     let wanted: [Tag]?
     /// The top-level data set being read (kept so that an error can return what was read).
     var currentRoot: ItemFrame?
+    /// Elements and items read so far, and bytes of values loaded (for the limits of ReadOptions).
+    var elementCount = 0
+    var loadedValueBytes = 0
 
     init(input: ByteInput, options: ReadOptions) {
         self.input = input
