@@ -154,4 +154,19 @@ final class LimitsTests: XCTestCase {
         changed.elements[0] = b
         XCTAssertEqual(changed, DataSet(elements: [b, a]))
     }
+
+    /// read(path:) refuses what is not a regular file without blocking (a FIFO without a writer).
+    func testNonRegularFilesAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(dir + "/fifo", 0o644), 0)
+        let fifo = DICOMReader.read(path: dir + "/fifo")
+        XCTAssertEqual(fifo.error, DICOMError(.io, offset: 0, "not a regular file (a FIFO)"))
+        XCTAssertFalse(fifo.isDICOM)
+        XCTAssertEqual(DICOMReader.read(path: dir).error?.message, "not a regular file (a directory)")
+        XCTAssertEqual(DICOMReader.read(path: "/dev/null").error?.message, "not a regular file (a character device)")
+        let fd = open("/dev/zero", O_RDONLY)
+        defer { close(fd) }
+        XCTAssertEqual(DICOMReader.read(fileDescriptor: fd).error?.message, "not a regular file (a character device)")
+    }
 }
