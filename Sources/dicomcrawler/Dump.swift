@@ -54,7 +54,7 @@ struct Dump: ParsableCommand {
         print(DumpFormat.text(file, path: path, maxValueBytes: maxValueBytes))
         if let e = file.error {
             var err = StandardErrorStream()
-            print("dicomcrawler dump: \(path): \(e)", to: &err)
+            print("dicomcrawler dump: \(DumpFormat.escapingControls(path)): \(DumpFormat.escapingControls(e.description))", to: &err)
         }
     }
 }

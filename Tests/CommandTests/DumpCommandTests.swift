@@ -181,4 +181,37 @@ final class DumpTrustCommandTests: XCTestCase {
             }
         }
     }
+
+    /// Control characters from values, private creators and file names are escaped in text output
+    /// (ESC as \x1B, CR and LF as \r and \n, C1 as \u{9B}); backslashes stay; JSON escapes them too.
+    func testControlCharactersAreEscapedInTextOutput() throws {
+        let dir = try temporaryDirectory()
+        let name = "evil\nname\u{1B}[2J.dcm"
+        let ds = DataSet([.string(.specificCharacterSet, "ISO_IR 192"), .string(.patientName, "Doe^\u{1B}[31mRed\r\nLine"), .string(Tag(0x0008_1030), "A\\B\u{9B}C\u{7F}"),
+                          .string(Tag(0x0009_0010), "CREATOR\u{7}", vr: .LO), .string(Tag(0x0009_1001), "x", vr: .LO)])
+        try Data(DICOMWriter().write(ds)).write(to: URL(fileURLWithPath: dir + "/" + name))
+        let r = try runTool(["dump", name, "missing\u{1B}]0;title\u{7}.dcm"], cwd: dir, timeout: 60)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("# evil\\nname\\x1B[2J.dcm\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0010,0010) PN [Doe^\\x1B[31mRed\\r\\nLine]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0008,1030) LO [A\\B\\u{9B}C\\x7F]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0009,0010) LO [CREATOR\\x07]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("# missing\\x1B]0;title\\x07.dcm\n"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("dicomcrawler dump: missing\\x1B]0;title\\x07.dcm: I/O error"), r.stderr)
+        for text in [r.stdout, r.stderr] {
+            XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) }, text)
+        }
+        // Every output line is one element or a comment: no value broke a line.
+        for line in r.stdout.split(separator: "\n") {
+            XCTAssertTrue(line.hasPrefix("(") || line.hasPrefix("#"), String(line))
+        }
+        let j = try runTool(["dump", "--json", name], cwd: dir, timeout: 60)
+        XCTAssertEqual(j.status, 0, j.stderr)
+        XCTAssertTrue(j.stdout.contains(#""path": "evil\nname\u001b[2J.dcm""#), j.stdout)
+        XCTAssertTrue(j.stdout.contains(#""PatientName": "Doe^\u001b[31mRed\r\nLine""#), j.stdout)
+        XCTAssertTrue(j.stdout.contains(#""StudyDescription": "A\\B\u009bC\u007f""#), j.stdout)
+        let obj = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["path"] as? String, name)
+        XCTAssertEqual((obj["elements"] as? [String: Any])?["StudyDescription"] as? String, "A\\B\u{9B}C\u{7F}")
+    }
 }
