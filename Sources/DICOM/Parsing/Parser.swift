@@ -14,6 +14,8 @@ struct Parser {
     var currentRoot: ItemFrame?
     /// Elements and items read so far, and bytes of values loaded (for the limits of ReadOptions).
     var elementCount = 0
+    /// The top-level element being read (where an error lies, for `DicomFile.errorTag`).
+    var currentTopTag: Tag?
     var loadedValueBytes = 0
 
     init(input: ByteInput, options: ReadOptions) {
@@ -81,6 +83,7 @@ struct Parser {
             var e = error
             if input.isInflated && e.kind != .io { e.inInflatedData = true }
             file.error = e
+            file.errorTag = currentTopTag
             if let partial = partialRoot {
                 file.dataSet = partial
             }
