@@ -67,6 +67,24 @@ final class LimitsTests: XCTestCase {
         XCTAssertTrue(file.warnings.contains("800 zero bytes from byte \(header.count) (empty (0000,0000) elements) ignored"), "\(file.warnings)")
     }
 
+    /// 4 to 7 zero bytes at the end (too short for an element header): trailing bytes, not an error.
+    func testShortZeroTail() {
+        for n in 1...7 {
+            let file = read(header + [UInt8](repeating: 0, count: n))
+            XCTAssertNil(file.error, "\(n)")
+            XCTAssertEqual(file.warnings, ["\(n) trailing bytes after the last element ignored"])
+        }
+    }
+
+    /// A file cut inside the meta group keeps the meta elements read.
+    func testCutInsideTheMetaGroupKeepsThem() {
+        let cut = Array(header.prefix(132 + 12 + 14 + 4))
+        let file = read(cut)
+        XCTAssertEqual(file.error?.kind, .truncated)
+        XCTAssertEqual(file.meta[.fileMetaInformationGroupLength]?.bytes?.count, 4)
+        XCTAssertNotNil(file.meta[Tag(0x0002_0001)])
+    }
+
     func testElementLimitStopsWithWhatWasRead() {
         var elements: [Element] = [.string(.patientID, "P1")]
         for i in 0..<3000 { elements.append(.string(Tag((0x0011 + 2 * UInt32(i / 256)) << 16 | 0x1000 | UInt32(i % 256)), "v\(i)", vr: .LO)) }

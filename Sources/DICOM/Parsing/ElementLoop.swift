@@ -35,7 +35,7 @@ extension Parser {
     /// with `group2Only`, the first element outside group 0002.
     mutating func parseDataSet(group2Only: Bool, stopped: inout Bool) throws -> DataSet {
         let rootFrame = ItemFrame(charset: .default, end: nil, explicit: explicit, bigEndian: bigEndian, offset: input.offset)
-        if !group2Only { currentRoot = rootFrame }
+        if group2Only { currentMeta = rootFrame } else { currentRoot = rootFrame }
         var stack: [Frame] = [.item(rootFrame)]
         var depth = 0  // open sequences
 
@@ -85,6 +85,10 @@ extension Parser {
                         // A run of zero bytes reads as empty (0000,0000) elements, 8 bytes each: padding
                         // or garbage after the data set (DCMTK and pydicom keep one such element). Skip
                         // the run at memory speed and keep none, rather than millions of elements.
+                        if tag == Tag(0), try !input.ensure(8), (0..<input.available).allSatisfy({ input.u8(at: $0) == 0 }) {
+                            warnings.append("\(input.available) trailing bytes after the last element ignored")
+                            break loop
+                        }
                         if tag == Tag(0), try input.ensure(8), input.u32(at: 4, bigEndian: false) == 0 {
                             let n = try input.skipZeroGroups()
                             let atEnd = try !input.ensure(1)

@@ -12,6 +12,8 @@ struct Parser {
     let wanted: [Tag]?
     /// The top-level data set being read (kept so that an error can return what was read).
     var currentRoot: ItemFrame?
+    /// The file meta group being read (likewise).
+    var currentMeta: ItemFrame?
     /// Elements and items read so far, and bytes of values loaded (for the limits of ReadOptions).
     var elementCount = 0
     /// The top-level element being read (where an error lies, for `DicomFile.errorTag`).
@@ -84,6 +86,9 @@ struct Parser {
             if input.isInflated && e.kind != .io { e.inInflatedData = true }
             file.error = e
             file.errorTag = currentTopTag
+            if file.meta.isEmpty, let meta = currentMeta, !meta.elements.isEmpty {
+                file.meta = DataSet(elements: meta.elements, characterSet: meta.charset, bigEndian: false)
+            }
             if let partial = partialRoot {
                 file.dataSet = partial
             }
