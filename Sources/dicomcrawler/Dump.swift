@@ -16,7 +16,9 @@ struct Dump: ParsableCommand {
             Values are decoded with the file's Specific Character Set; multiple values are joined \
             with a backslash; sequences become arrays of objects; binary values are hex.
             A file that cannot be read (completely) gets its error, with the byte offset, and the \
-            command goes on; the exit status is then 1.
+            command goes on; the exit status is then 1. Only regular files are read (a FIFO, \
+            directory or device is an error). Text output escapes control characters (ESC as \\x1B, \
+            LF as \\n, ...).
             """)
 
     @Argument(help: "DICOM files to print.")
@@ -54,7 +56,7 @@ struct Dump: ParsableCommand {
         print(DumpFormat.text(file, path: path, maxValueBytes: maxValueBytes))
         if let e = file.error {
             var err = StandardErrorStream()
-            print("dicomcrawler dump: \(path): \(e)", to: &err)
+            print("dicomcrawler dump: \(DumpFormat.escapingControls(path)): \(DumpFormat.escapingControls(e.description))", to: &err)
         }
     }
 }

@@ -121,3 +121,97 @@ final class DeepNestingCommandTests: XCTestCase {
         XCTAssertTrue(deeper.stdout.contains("\"PatientID\": \"P\""))
     }
 }
+
+/// Runs the binary with a deadline (a regression that blocks must fail the test, not hang the suite).
+func runTool(_ args: [String], cwd: String, timeout: TimeInterval) throws -> (status: Int32, stdout: String, stderr: String, timedOut: Bool) {
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
+    let p = Process()
+    p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin : URL(fileURLWithPath: repoRoot() + "/.build/debug/dicomcrawler")
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: dir.path + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir.path + "/err", contents: nil)
+    let out = try FileHandle(forWritingTo: dir.appendingPathComponent("out"))
+    let err = try FileHandle(forWritingTo: dir.appendingPathComponent("err"))
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    let timedOut = p.isRunning
+    if timedOut { kill(p.processIdentifier, SIGKILL) }
+    p.waitUntilExit()
+    try out.close()
+    try err.close()
+    let o = try String(contentsOf: dir.appendingPathComponent("out"), encoding: .utf8)
+    let e = try String(contentsOf: dir.appendingPathComponent("err"), encoding: .utf8)
+    return (p.terminationStatus, o, e, timedOut)
+}
+
+final class DumpTrustCommandTests: XCTestCase {
+    func temporaryDirectory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dump-trust-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
+    /// A FIFO, a directory and a character device are refused (not read, never blocking); the other
+    /// files are printed; exit status 1.
+    func testNonRegularFilesAreRefused() throws {
+        let dir = try temporaryDirectory()
+        XCTAssertEqual(mkfifo(dir + "/fifo", 0o644), 0)
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try Data(DICOMWriter().write(DataSet([.string(.patientID, "P1")]))).write(to: URL(fileURLWithPath: dir + "/good.dcm"))
+        for json in [false, true] {
+            let r = try runTool(["dump"] + (json ? ["--json"] : []) + ["fifo", "sub", "/dev/zero", "good.dcm"], cwd: dir, timeout: 20)
+            XCTAssertFalse(r.timedOut, "dump blocked on a non-regular file")
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stdout.contains("P1"), r.stdout)
+            if json {
+                let objs = try r.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                XCTAssertEqual(objs.map { $0["error"] as? String }, ["I/O error at byte 0: not a regular file (a FIFO)",
+                                                                     "I/O error at byte 0: not a regular file (a directory)",
+                                                                     "I/O error at byte 0: not a regular file (a character device)", nil])
+            } else {
+                XCTAssertTrue(r.stderr.contains("dicomcrawler dump: fifo: I/O error at byte 0: not a regular file (a FIFO)"), r.stderr)
+                XCTAssertTrue(r.stderr.contains("dicomcrawler dump: sub: I/O error at byte 0: not a regular file (a directory)"), r.stderr)
+                XCTAssertTrue(r.stderr.contains("dicomcrawler dump: /dev/zero: I/O error at byte 0: not a regular file (a character device)"), r.stderr)
+            }
+        }
+    }
+
+    /// Control characters from values, private creators and file names are escaped in text output
+    /// (ESC as \x1B, CR and LF as \r and \n, C1 as \u{9B}); backslashes stay; JSON escapes them too.
+    func testControlCharactersAreEscapedInTextOutput() throws {
+        let dir = try temporaryDirectory()
+        let name = "evil\nname\u{1B}[2J.dcm"
+        let ds = DataSet([.string(.specificCharacterSet, "ISO_IR 192"), .string(.patientName, "Doe^\u{1B}[31mRed\r\nLine"), .string(Tag(0x0008_1030), "A\\B\u{9B}C\u{7F}"),
+                          .string(Tag(0x0009_0010), "CREATOR\u{7}", vr: .LO), .string(Tag(0x0009_1001), "x", vr: .LO)])
+        try Data(DICOMWriter().write(ds)).write(to: URL(fileURLWithPath: dir + "/" + name))
+        let r = try runTool(["dump", name, "missing\u{1B}]0;title\u{7}.dcm"], cwd: dir, timeout: 60)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("# evil\\nname\\x1B[2J.dcm\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0010,0010) PN [Doe^\\x1B[31mRed\\r\\nLine]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0008,1030) LO [A\\B\\u{9B}C\\x7F]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(0009,0010) LO [CREATOR\\x07]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("# missing\\x1B]0;title\\x07.dcm\n"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("dicomcrawler dump: missing\\x1B]0;title\\x07.dcm: I/O error"), r.stderr)
+        for text in [r.stdout, r.stderr] {
+            XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) }, text)
+        }
+        // Every output line is one element or a comment: no value broke a line.
+        for line in r.stdout.split(separator: "\n") {
+            XCTAssertTrue(line.hasPrefix("(") || line.hasPrefix("#"), String(line))
+        }
+        let j = try runTool(["dump", "--json", name], cwd: dir, timeout: 60)
+        XCTAssertEqual(j.status, 0, j.stderr)
+        XCTAssertTrue(j.stdout.contains(#""path": "evil\nname\u001b[2J.dcm""#), j.stdout)
+        XCTAssertTrue(j.stdout.contains(#""PatientName": "Doe^\u001b[31mRed\r\nLine""#), j.stdout)
+        XCTAssertTrue(j.stdout.contains(#""StudyDescription": "A\\B\u009bC\u007f""#), j.stdout)
+        let obj = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["path"] as? String, name)
+        XCTAssertEqual((obj["elements"] as? [String: Any])?["StudyDescription"] as? String, "A\\B\u{9B}C\u{7F}")
+    }
+}

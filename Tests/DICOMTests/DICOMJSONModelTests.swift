@@ -91,4 +91,66 @@ final class DICOMJSONModelTests: XCTestCase {
         XCTAssertEqual(base64(Array("fo".utf8)), "Zm8=")
         XCTAssertEqual(base64(Array("foobar".utf8)), "Zm9vYmFy")
     }
+
+    /// The recursive writer this model had before it became iterative: the reference for output.
+    func recursiveReference(_ ds: DataSet, _ options: DICOMJSONOptions, topLevel: Bool = true) -> String {
+        var out = "{"
+        var first = true
+        for e in ds.elements where options.include(e.tag, topLevel) {
+            if !first { out += "," }
+            first = false
+            out += "\"" + e.tag.hexString + "\":{\"vr\":\"" + e.vr.description + "\""
+            switch e.value {
+            case .sequence(let items):
+                out += ",\"Value\":[" + items.map { recursiveReference($0, options, topLevel: false) }.joined(separator: ",") + "]"
+            case .fragments, .notLoaded:
+                out += ",\"Length\":\(e.hasUndefinedLength ? -1 : Int(e.length))"
+            case .truncated(_, _, let length):
+                out += ",\"Length\":\(length)"
+            case .bytes(let b):
+                out += ds.dicomJSONValue(e, b, options)
+            }
+            out += "}"
+        }
+        return out + "}"
+    }
+
+    /// Byte-identical to the recursive writer on the corpus, the examples and nested fixtures, with
+    /// and without a predicate.
+    func testIterativeOutputMatchesTheRecursiveOne() throws {
+        var files: [DicomFile] = []
+        let (dir, expected) = try loadExpected()
+        for e in expected where e.isDICOM { files.append(DICOMReader.read(path: dir.appendingPathComponent(e.path).path)) }
+        let nested = DataSet([.string(.patientID, "P"), .sequence(Tag(0x0040_A730), [
+            DataSet([.sequence(Tag(0x0040_A730), [DataSet([]), DataSet([.string(Tag(0x0040_A010), "CONTAINS"),
+                     .sequence(Tag(0x0040_A043), [DataSet([.string(Tag(0x0008_0100), "C")])])])]), .string(Tag(0x0040_A040), "TEXT")]),
+            DataSet([]),
+        ]), .sequence(Tag(0x0040_A731), []), .bytes(Tag(0x0009_1001), .OB, [1, 2, 3])])
+        files.append(read(DICOMWriter().write(nested)))
+        XCTAssertGreaterThan(files.count, 50)
+        for f in files {
+            for options in [DICOMJSONOptions(), DICOMJSONOptions(maxValueBytes: 4, include: { tag, top in top ? !tag.isPrivate : tag.element % 2 == 0 })] {
+                XCTAssertEqual(f.dataSet.dicomJSON(options), recursiveReference(f.dataSet, options), f.path ?? "")
+            }
+        }
+    }
+
+    /// Nesting far deeper than a small stack allows for recursion: written on a thread with a 256 KiB stack.
+    func testDeepNestingNeedsNoStack() {
+        var ds = DataSet([.string(Tag(0x0008_0100), "leaf")])
+        for _ in 0..<5000 { ds = DataSet([.sequence(Tag(0x0040_A730), [ds])]) }
+        final class Box: @unchecked Sendable { var result = "" }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { [ds] in
+            box.result = ds.dicomJSON(DICOMJSONOptions())
+            done.signal()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+        done.wait()
+        let result = box.result
+        XCTAssertEqual(result.components(separatedBy: #""vr":"SQ""#).count - 1, 5000)
+        XCTAssertTrue(result.hasSuffix(#"{"00080100":{"vr":"SH","Value":["leaf"]}}"# + String(repeating: "]}}", count: 5000)))
+    }
 }

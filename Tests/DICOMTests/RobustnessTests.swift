@@ -191,13 +191,30 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testLengthPastEndOfFile() {
-        var b = DICOMWriter().write(DataSet([.string(.patientID, "P1"), .bytes(Tag(0x0009_1001), .OB, [1, 2, 3, 4])]))
+        // (0011,1001) so that the OB is the last element (the data set is written in tag order).
+        var b = DICOMWriter().write(DataSet([.string(.patientID, "P1"), .bytes(Tag(0x0011_1001), .OB, [1, 2, 3, 4])]))
         // Make the OB's length huge.
         b[b.count - 8] = 0xF0; b[b.count - 7] = 0xFF; b[b.count - 6] = 0xFF; b[b.count - 5] = 0x7F
         let file = read(b)
         XCTAssertEqual(file.error?.kind, .truncated)
         let disk = DICOMReader.read(path: try! temporaryFile(b))
         XCTAssertEqual(disk.error?.kind, .truncated)
+        XCTAssertEqual(disk.error?.offset, b.count - 16)
+        XCTAssertEqual(disk.string(.patientID), "P1")
+    }
+
+    /// What this test's bytes were before (0009,1001) sorted first: the same bytes written into
+    /// the tag and VR of PatientID, leaving a VR that is no VR (FF 7F) before a 16-bit length that
+    /// fits: read as DCMTK does (16-bit length, the dictionary's VR), with a warning.
+    func testInvalidVRWithShortLengthThatFits() {
+        var b = DICOMWriter().write(DataSet([.string(.patientID, "P1"), .bytes(Tag(0x0009_1001), .OB, [1, 2, 3, 4])]))
+        b[b.count - 8] = 0xF0; b[b.count - 7] = 0xFF; b[b.count - 6] = 0xFF; b[b.count - 5] = 0x7F
+        let file = read(b)
+        XCTAssertNil(file.error)
+        XCTAssertEqual(file.dataSet.elements.last?.tag, Tag(0x0010_FFF0))
+        XCTAssertEqual(file.dataSet.elements.last?.bytes, Array("P1".utf8))
+        XCTAssertEqual(file.dataSet.elements.last?.vr, .UN)
+        XCTAssertTrue(file.warnings.contains { $0.contains("(0010,FFF0) at byte \(b.count - 10) has no valid VR (bytes ff 7f)") }, "\(file.warnings)")
     }
 
     func testStrayDelimitersAreIgnoredAtTopLevel() {

@@ -14,8 +14,11 @@ public struct DICOMError: Error, Equatable, Sendable, CustomStringConvertible {
         case deflate = "deflate failed"
         /// An element length that cannot be right (e.g. past the end of its item).
         case badLength = "bad length"
-        /// The file could not be opened or read.
+        /// The file could not be opened or read, or is not a regular file.
         case io = "I/O error"
+        /// More elements or more loaded value bytes than `ReadOptions.maxElements` or
+        /// `ReadOptions.maxValueBytesTotal` allow.
+        case tooLarge = "too large"
     }
 
     public let kind: Kind

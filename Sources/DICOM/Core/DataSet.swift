@@ -3,22 +3,40 @@
 
 /// An ordered list of elements with the context needed to render them: character set and byte order.
 public struct DataSet: Sendable, Equatable {
-    public var elements: [Element]
+    /// Changing the elements in place is allowed; lookups by tag then fall back to a linear search
+    /// when a binary search misses, until the data set is made again with `init(elements:...)`.
+    public var elements: [Element] {
+        didSet { knownSorted = false }
+    }
     public var characterSet: SpecificCharacterSet
     public var isBigEndian: Bool
+    /// The elements are known to be in strictly ascending tag order (checked once, at `init`), so
+    /// a binary search that misses is final: lookups are O(log n) even for absent tags.
+    private var knownSorted: Bool
 
     public init(elements: [Element] = [], characterSet: SpecificCharacterSet = .default, bigEndian: Bool = false) {
         self.elements = elements
         self.characterSet = characterSet
         self.isBigEndian = bigEndian
+        var sorted = true
+        var i = 1
+        while i < elements.count {
+            if !(elements[i - 1].tag < elements[i].tag) { sorted = false; break }
+            i += 1
+        }
+        knownSorted = sorted
+    }
+
+    public static func == (a: DataSet, b: DataSet) -> Bool {
+        a.elements == b.elements && a.characterSet == b.characterSet && a.isBigEndian == b.isBigEndian
     }
 
     public var isEmpty: Bool { elements.isEmpty }
     public var count: Int { elements.count }
 
     public subscript(tag: Tag) -> Element? {
-        // Elements are in ascending order in conforming files: binary search, then a linear
-        // look in case the file is not sorted.
+        // Elements are in ascending order in conforming files: binary search, then (only when the
+        // order is not known to be strictly ascending) a linear look.
         var lo = 0, hi = elements.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -26,7 +44,7 @@ public struct DataSet: Sendable, Equatable {
             if t == tag { return elements[mid] }
             if t < tag { lo = mid + 1 } else { hi = mid }
         }
-        return elements.first { $0.tag == tag }
+        return knownSorted ? nil : elements.first { $0.tag == tag }
     }
 
     public subscript(keyword: String) -> Element? {

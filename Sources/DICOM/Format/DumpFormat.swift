@@ -6,8 +6,10 @@ public enum DumpFormat {
     /// DCMTK dcmdump style: one line per element with tag, VR, value, length, value multiplicity
     /// and keyword; items of sequences indented; then the warnings and the error as `#` lines.
     /// Ends with a newline (the command prints it with one more, as a blank line between files).
+    /// Control characters in values, names, paths and messages are escaped (`escapingControls`),
+    /// so that printing the text cannot drive the terminal or break the one-element-per-line shape.
     public static func text(_ file: DicomFile, path: String, maxValueBytes: Int) -> String {
-        var out = "# \(path)\n"
+        var out = "# \(escapingControls(path))\n"
         if !file.meta.isEmpty || file.hasPreamble {
             out += "# Dicom-File-Format\n\n# Dicom-Meta-Information-Header\n# Used TransferSyntax: Little Endian Explicit\n"
             dumpDataSet(file.meta, depth: 0, maxValueBytes: maxValueBytes, into: &out)
@@ -15,9 +17,34 @@ public enum DumpFormat {
         }
         out += "# Dicom-Data-Set\n# Used TransferSyntax: \(file.transferSyntax?.name ?? "unknown")\n"
         dumpDataSet(file.dataSet, depth: 0, maxValueBytes: maxValueBytes, into: &out)
-        for w in file.warnings { out += "# warning: \(w)\n" }
-        if let e = file.error { out += "# error: \(e)\n" }
+        for w in file.warnings { out += "# warning: \(escapingControls(w))\n" }
+        if let e = file.error { out += "# error: \(escapingControls(e.description))\n" }
         return out
+    }
+
+    /// `s` with the C0 control characters, DEL and the C1 control characters (U+0080–U+009F)
+    /// written as escapes: `\n`, `\r`, `\t`, `\xHH` for the other C0 characters and DEL (ESC is
+    /// `\x1B`), `\u{HH}` for C1. Everything else, the backslash included (DICOM's value
+    /// separator), is unchanged, so text without control characters comes back as it was.
+    public static func escapingControls(_ s: String) -> String {
+        func isControl(_ v: UInt32) -> Bool { v < 0x20 || (0x7F...0x9F).contains(v) }
+        guard s.unicodeScalars.contains(where: { isControl($0.value) }) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            let v = u.value
+            guard isControl(v) else { out.append(u); continue }
+            let hex = String(v, radix: 16, uppercase: true)
+            let esc: String
+            switch v {
+            case 0x0A: esc = "\\n"
+            case 0x0D: esc = "\\r"
+            case 0x09: esc = "\\t"
+            case 0x80...: esc = "\\u{" + hex + "}"
+            default: esc = "\\x" + (hex.count < 2 ? "0" : "") + hex
+            }
+            out.append(contentsOf: esc.unicodeScalars)
+        }
+        return String(out)
     }
 
     /// One JSON object on one line: path, transfer syntax UID, preamble, error, warnings, and the
@@ -66,6 +93,7 @@ public enum DumpFormat {
 
     /// A listing line: the head padded to column 55, then `# length, VM name`.
     static func line(_ head: String, _ len: String, _ vm: Int, _ name: String) -> String {
+        let head = escapingControls(head), name = escapingControls(name)
         let pad = head.count < 55 ? String(repeating: " ", count: 55 - head.count) : " "
         let lenField = len.isEmpty ? "" : (len.count < 3 ? String(repeating: " ", count: 3 - len.count) + len : len)
         return head + pad + "# " + lenField + (lenField.isEmpty ? "" : ",") + " \(vm) \(name)\n"

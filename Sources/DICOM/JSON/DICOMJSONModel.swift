@@ -26,32 +26,63 @@ extension DataSet {
         dicomJSON(options, topLevel: true)
     }
 
+    /// A data set being written: where to go on, and whether a member has been written yet.
+    private enum JSONFrame {
+        case dataSet(DataSet, next: Int, topLevel: Bool, first: Bool)
+        /// The items of a sequence; `next` is the index of the item to write next.
+        case items([DataSet], next: Int)
+    }
+
+    /// Iterative over the nesting (an explicit stack, not the call stack), so the depth of the
+    /// input cannot exhaust the stack.
     func dicomJSON(_ options: DICOMJSONOptions, topLevel: Bool) -> String {
         var out = "{"
-        var first = true
-        for e in elements {
-            let tag = e.tag
-            if !options.include(tag, topLevel) { continue }
-            if !first { out += "," }
-            first = false
-            out += "\"" + tag.hexString + "\":{\"vr\":\"" + e.vr.description + "\""
-            switch e.value {
-            case .sequence(let items):
-                out += ",\"Value\":[" + items.map { $0.dicomJSON(options, topLevel: false) }.joined(separator: ",") + "]"
-            case .fragments, .notLoaded:
-                out += ",\"Length\":\(e.hasUndefinedLength ? -1 : Int(e.length))"
-            case .truncated(_, _, let length):
-                out += ",\"Length\":\(length)"
-            case .bytes(let b):
-                out += dicomJSONValue(e, b, options)
+        var stack: [JSONFrame] = [.dataSet(self, next: 0, topLevel: topLevel, first: true)]
+        while let frame = stack.popLast() {
+            switch frame {
+            case .dataSet(let ds, var i, let topLevel, var first):
+                var descended = false
+                while i < ds.elements.count {
+                    let e = ds.elements[i]
+                    i += 1
+                    let tag = e.tag
+                    if !options.include(tag, topLevel) { continue }
+                    if !first { out += "," }
+                    first = false
+                    out += "\"" + tag.hexString + "\":{\"vr\":\"" + e.vr.description + "\""
+                    switch e.value {
+                    case .sequence(let items):
+                        out += ",\"Value\":["
+                        stack.append(.dataSet(ds, next: i, topLevel: topLevel, first: first))
+                        stack.append(.items(items, next: 0))
+                        descended = true
+                    case .fragments, .notLoaded:
+                        out += ",\"Length\":\(e.hasUndefinedLength ? -1 : Int(e.length))"
+                    case .truncated(_, _, let length):
+                        out += ",\"Length\":\(length)"
+                    case .bytes(let b):
+                        out += ds.dicomJSONValue(e, b, options)
+                    }
+                    if descended { break }
+                    out += "}"
+                }
+                if !descended { out += "}" }
+            case .items(let items, let j):
+                if j < items.count {
+                    if j > 0 { out += "," }
+                    out += "{"
+                    stack.append(.items(items, next: j + 1))
+                    stack.append(.dataSet(items[j], next: 0, topLevel: false, first: true))
+                } else {
+                    out += "]}"  // the Value array, then the sequence element
+                }
             }
-            out += "}"
         }
-        return out + "}"
+        return out
     }
 
     /// `,"Value":[...]` or `,"InlineBinary":"..."` or `,"Length":N`; empty for an empty value.
-    private func dicomJSONValue(_ e: Element, _ b: [UInt8], _ options: DICOMJSONOptions) -> String {
+    func dicomJSONValue(_ e: Element, _ b: [UInt8], _ options: DICOMJSONOptions) -> String {
         if b.isEmpty { return "" }
         switch e.vr {
         case .OB, .OD, .OF, .OL, .OV, .OW, .UN:

@@ -14,7 +14,9 @@ public enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
+                // C0 controls must be escaped; DEL and C1 controls are too, so that printed JSON
+                // cannot drive a terminal (a JSON reader gets the same string).
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                     let h = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

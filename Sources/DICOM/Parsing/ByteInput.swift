@@ -102,7 +102,7 @@ struct ByteInput {
             buffer.reserveCapacity(old + want)
             var got = 0
             var failure: Int32 = 0
-            buffer.append(contentsOf: repeatElement(0, count: want))
+            buffer.append(contentsOf: [UInt8](repeating: 0, count: want))
             buffer.withUnsafeMutableBytes { raw in
                 while got < want {
                     let r = pread(fd, raw.baseAddress! + old + got, want - got, off_t(fileOffset + got))
@@ -185,6 +185,33 @@ struct ByteInput {
     mutating func hasDICMPrefix(at i: Int) throws -> Bool {
         guard try ensure(i + 4) else { return false }
         return u8(at: i) == 0x44 && u8(at: i + 1) == 0x49 && u8(at: i + 2) == 0x43 && u8(at: i + 3) == 0x4D
+    }
+
+    /// Skips 8-byte groups of zero bytes from the current position while there are any; returns
+    /// how many bytes it skipped (a multiple of 8). Memory stays at one read chunk however long the
+    /// run is.
+    private static let zeroBlock = [UInt8](repeating: 0, count: 4096)
+
+    mutating func skipZeroGroups() throws -> Int {
+        var skipped = 0
+        while try ensure(8) {
+            let start = pos, count = buffer.count
+            let n = buffer.withUnsafeBytes { raw -> Int in
+                let base = raw.baseAddress!
+                var i = start
+                // Whole blocks through memcmp (fast in debug builds too), then 8 bytes at a time.
+                while i + ByteInput.zeroBlock.count <= count,
+                      ByteInput.zeroBlock.withUnsafeBytes({ memcmp(base + i, $0.baseAddress!, $0.count) }) == 0 {
+                    i += ByteInput.zeroBlock.count
+                }
+                while i + 8 <= count, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) == 0 { i += 8 }
+                return i - start
+            }
+            pos += n
+            skipped += n
+            if available >= 8 { break }   // stopped at a group that is not all zeros
+        }
+        return skipped
     }
 
     /// Reads `n` bytes (the caller has checked they exist with `ensure`).

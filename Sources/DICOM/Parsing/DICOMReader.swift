@@ -11,7 +11,9 @@ public enum DICOMReader {
     public static func read(path: String, options: ReadOptions = ReadOptions()) -> DicomFile {
         var file = DicomFile()
         file.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO without a writer must not block (it is refused below, as
+        // every file that is not a regular file is); reads of regular files ignore the flag.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if fd < 0 {
             file.error = DICOMError(.io, offset: 0, "cannot open: \(String(cString: strerror(errno)))")
             return file
@@ -21,7 +23,8 @@ public enum DICOMReader {
     }
 
     /// Reads from an open file descriptor (positioned anywhere: reads use absolute offsets). The
-    /// caller keeps ownership of the descriptor. `path` is only recorded in the result.
+    /// caller keeps ownership of the descriptor. `path` is only recorded in the result. Anything
+    /// but a regular file (directory, FIFO, socket, device) is refused with an `.io` error.
     public static func read(fileDescriptor fd: Int32, path: String? = nil, options: ReadOptions = ReadOptions()) -> DicomFile {
         var file = DicomFile()
         file.path = path
@@ -30,8 +33,17 @@ public enum DICOMReader {
             file.error = DICOMError(.io, offset: 0, "cannot stat: \(String(cString: strerror(errno)))")
             return file
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            file.error = DICOMError(.io, offset: 0, "is a directory")
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: kind = "a directory"
+            case S_IFIFO: kind = "a FIFO"
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "of unknown type"
+            }
+            file.error = DICOMError(.io, offset: 0, "not a regular file (\(kind))")
             return file
         }
         var parser = Parser(input: ByteInput(fd: fd, size: Int(st.st_size), firstChunk: options.firstReadSize), options: options)

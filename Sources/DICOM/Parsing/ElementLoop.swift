@@ -35,94 +35,117 @@ extension Parser {
     /// with `group2Only`, the first element outside group 0002.
     mutating func parseDataSet(group2Only: Bool, stopped: inout Bool) throws -> DataSet {
         let rootFrame = ItemFrame(charset: .default, end: nil, explicit: explicit, bigEndian: bigEndian, offset: input.offset)
-        if !group2Only { currentRoot = rootFrame }
+        if group2Only { currentMeta = rootFrame } else { currentRoot = rootFrame }
         var stack: [Frame] = [.item(rootFrame)]
         var depth = 0  // open sequences
 
-        loop: while let top = stack.last {
-            switch top {
-            case .item(let item):
-                let isRoot = stack.count == 1
-                if let end = item.end, input.offset >= end {
-                    if input.offset > end {
-                        throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
-                    }
-                    popItem(&stack)
-                    continue
-                }
-                let tagOffset = input.offset
-                guard try input.ensure(4) else {
-                    if isRoot {
-                        if input.available > 0 { warnings.append("\(input.available) trailing bytes after the last element ignored") }
-                        break loop
-                    }
-                    throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside an item that started at byte \(item.offset)")
-                }
-                let be = item.bigEndian
-                let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
-                if group2Only && tag.group != 0x0002 { break loop }
-                if tag.group == 0xFFFE {
-                    guard try input.ensure(8) else {
-                        throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
-                    }
-                    input.pos += 8
-                    if tag == .itemDelimitation && !isRoot {
-                        if item.end != nil { warnings.append("item delimiter in an item of defined length at byte \(tagOffset)") }
-                        popItem(&stack)
-                    } else if tag == .sequenceDelimitation && !isRoot {
-                        warnings.append("sequence delimiter without item delimiter at byte \(tagOffset)")
-                        popItem(&stack)
-                        if case .sequence = stack.last { popSequence(&stack); depth -= 1 }
-                    } else if isRoot && tag != .item {
-                        warnings.append("stray delimiter \(tag) at byte \(tagOffset) ignored")
-                    } else {
-                        throw DICOMError(.badItem, offset: tagOffset, "item tag \(tag) outside a sequence")
-                    }
-                    continue
-                }
-                if isRoot && !group2Only {
-                    if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
-                    if let last = lastWanted, tag > last { stopped = true; break loop }
-                }
-                try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
-
-            case .sequence(let seq):
-                if let end = seq.end, input.offset >= end {
-                    if input.offset > end {
-                        throw DICOMError(.badLength, offset: input.offset, "an item runs past the end of sequence \(seq.tag) that started at byte \(seq.offset)")
-                    }
-                    popSequence(&stack)
-                    depth -= 1
-                    continue
-                }
-                let tagOffset = input.offset
-                guard try input.ensure(8) else {
-                    throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside sequence \(seq.tag) that started at byte \(seq.offset)")
-                }
-                let be = seq.bigEndian
-                let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
-                let length = input.u32(at: 4, bigEndian: be)
-                input.pos += 8
-                if tag == .item {
-                    var end: Int? = nil
-                    if length != 0xFFFF_FFFF {
-                        end = input.offset + Int(length)
-                        if let size = input.knownSize, end! > size {
-                            throw DICOMError(.truncated, offset: tagOffset, "item of length \(length) in sequence \(seq.tag) runs past the end of the file (\(size) bytes)")
+        do {
+            loop: while let top = stack.last {
+                switch top {
+                case .item(let item):
+                    let isRoot = stack.count == 1
+                    if let end = item.end, input.offset >= end {
+                        if input.offset > end {
+                            throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
                         }
+                        popItem(&stack)
+                        continue
                     }
-                    let parentCharset: SpecificCharacterSet
-                    if case .item(let parent) = stack[stack.count - 2] { parentCharset = parent.charset } else { parentCharset = .default }
-                    stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset)))
-                } else if tag == .sequenceDelimitation {
-                    popSequence(&stack)
-                    depth -= 1
-                } else if tag == .itemDelimitation {
-                    warnings.append("item delimiter outside an item at byte \(tagOffset) ignored")
-                } else {
-                    throw DICOMError(.badItem, offset: tagOffset, "expected an item (FFFE,E000) in sequence \(seq.tag), found \(tag)")
+                    let tagOffset = input.offset
+                    guard try input.ensure(4) else {
+                        if isRoot {
+                            if input.available > 0 { warnings.append("\(input.available) trailing bytes after the last element ignored") }
+                            break loop
+                        }
+                        throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside an item that started at byte \(item.offset)")
+                    }
+                    let be = item.bigEndian
+                    let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
+                    if group2Only && tag.group != 0x0002 { break loop }
+                    if tag.group == 0xFFFE {
+                        guard try input.ensure(8) else {
+                            throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
+                        }
+                        input.pos += 8
+                        if tag == .itemDelimitation && !isRoot {
+                            if item.end != nil { warnings.append("item delimiter in an item of defined length at byte \(tagOffset)") }
+                            popItem(&stack)
+                        } else if tag == .sequenceDelimitation && !isRoot {
+                            warnings.append("sequence delimiter without item delimiter at byte \(tagOffset)")
+                            popItem(&stack)
+                            if case .sequence = stack.last { popSequence(&stack); depth -= 1 }
+                        } else if isRoot && tag != .item {
+                            warnings.append("stray delimiter \(tag) at byte \(tagOffset) ignored")
+                        } else {
+                            throw DICOMError(.badItem, offset: tagOffset, "item tag \(tag) outside a sequence")
+                        }
+                        continue
+                    }
+                    if isRoot && !group2Only {
+                        // A run of zero bytes reads as empty (0000,0000) elements, 8 bytes each: padding
+                        // or garbage after the data set (DCMTK and pydicom keep one such element). Skip
+                        // the run at memory speed and keep none, rather than millions of elements.
+                        if tag == Tag(0), try !input.ensure(8), (0..<input.available).allSatisfy({ input.u8(at: $0) == 0 }) {
+                            warnings.append("\(input.available) trailing bytes after the last element ignored")
+                            break loop
+                        }
+                        if tag == Tag(0), try input.ensure(8), input.u32(at: 4, bigEndian: false) == 0 {
+                            let n = try input.skipZeroGroups()
+                            let atEnd = try !input.ensure(1)
+                            warnings.append("\(n) zero bytes from byte \(tagOffset)\(atEnd ? " to the end of the file" : "") (empty (0000,0000) elements) ignored")
+                            continue
+                        }
+                        if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
+                        if let last = lastWanted, tag > last { stopped = true; break loop }
+                    }
+                    if isRoot && !group2Only { currentTopTag = tag }
+                    try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
+
+                case .sequence(let seq):
+                    if let end = seq.end, input.offset >= end {
+                        if input.offset > end {
+                            throw DICOMError(.badLength, offset: input.offset, "an item runs past the end of sequence \(seq.tag) that started at byte \(seq.offset)")
+                        }
+                        popSequence(&stack)
+                        depth -= 1
+                        continue
+                    }
+                    let tagOffset = input.offset
+                    guard try input.ensure(8) else {
+                        throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside sequence \(seq.tag) that started at byte \(seq.offset)")
+                    }
+                    let be = seq.bigEndian
+                    let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
+                    let length = input.u32(at: 4, bigEndian: be)
+                    input.pos += 8
+                    if tag == .item {
+                        try countElement(at: tagOffset)
+                        var end: Int? = nil
+                        if length != 0xFFFF_FFFF {
+                            // An item running past the end of the file is read up to there (its
+                            // whole elements are kept), then reported as truncated.
+                            end = input.offset + Int(length)
+                        }
+                        let parentCharset: SpecificCharacterSet
+                        if case .item(let parent) = stack[stack.count - 2] { parentCharset = parent.charset } else { parentCharset = .default }
+                        stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset)))
+                    } else if tag == .sequenceDelimitation {
+                        popSequence(&stack)
+                        depth -= 1
+                    } else if tag == .itemDelimitation {
+                        warnings.append("item delimiter outside an item at byte \(tagOffset) ignored")
+                    } else {
+                        throw DICOMError(.badItem, offset: tagOffset, "expected an item (FFFE,E000) in sequence \(seq.tag), found \(tag)")
+                    }
                 }
             }
+        } catch {
+            // Keep what was read: the open items and sequences go into their parents, so the
+            // elements read before the damage stay in the result, at every depth.
+            while stack.count > 1 {
+                if case .item = stack.last! { popItem(&stack) } else { popSequence(&stack); depth -= 1 }
+            }
+            throw error
         }
         if stack.count > 1 {
             throw DICOMError(.truncated, offset: input.offset, "data set ends inside a sequence")
@@ -162,6 +185,7 @@ extension Parser {
         guard try input.ensure(8) else {
             throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
         }
+        try countElement(at: tagOffset)
         var vr: VR
         var fileVR: VR? = nil
         let length: UInt32
@@ -180,6 +204,13 @@ extension Parser {
                     length = UInt32(input.u16(at: 6, bigEndian: be))
                     input.pos += 8
                 }
+            } else if try badVRHasShortLength(tag: tag, bigEndian: be) {
+                // Two bytes that are not a VR, in explicit VR data that goes on after a 16-bit
+                // length: read as DCMTK does, with that length and the dictionary's VR (UN if unknown).
+                vr = implicitVR(tag)
+                length = UInt32(input.u16(at: 6, bigEndian: be))
+                warnings.append("\(tag) at byte \(tagOffset) has no valid VR (bytes \(hex2(input.u8(at: 4))) \(hex2(input.u8(at: 5)))): read with a 16-bit length and VR \(vr), as DCMTK does")
+                input.pos += 8
             } else {
                 // Not a VR: this element is implicit VR (DCMTK and pydicom read such files too).
                 vr = implicitVR(tag)
@@ -201,8 +232,10 @@ extension Parser {
         let undefined = length == 0xFFFF_FFFF
 
         if undefined && vr != .SQ && (tag == .pixelData || tag == .floatPixelData || tag == .doubleFloatPixelData) && fileVR != .UN {
-            let fragments = try readFragments(tag: tag, bigEndian: be)
+            var fragments: [Element.Fragment] = []
+            let failure = readFragments(tag: tag, bigEndian: be, into: &fragments)
             if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .fragments(fragments))) }
+            if let failure { throw failure }
             return
         }
         if vr == .SQ || undefined {
@@ -214,9 +247,6 @@ extension Parser {
                     throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(length) bytes from byte \(valueOffset)) runs past the end of the file")
                 }
                 return
-            }
-            if !undefined, let size = input.knownSize, valueOffset + Int(length) > size {
-                throw DICOMError(.truncated, offset: tagOffset, "sequence \(tag) of length \(length) from byte \(valueOffset) runs past the end of the file (\(size) bytes)")
             }
             if depth >= options.maxDepth {
                 throw DICOMError(.nestingTooDeep, offset: tagOffset, "sequence \(tag) is nested more than \(options.maxDepth) deep")
@@ -232,10 +262,18 @@ extension Parser {
         }
 
         let n = Int(length)
+        let isPixelData = tag == .pixelData || tag == .floatPixelData || tag == .doubleFloatPixelData
+        if isPixelData, let size = input.knownSize, valueOffset + n > size {
+            // Cut pixel data (a transfer that stopped early): the header is whole; keep the element
+            // with what is there, and say so.
+            let present = max(0, size - valueOffset)
+            if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: present))) }
+            _ = try input.skip(present)
+            throw DICOMError(.truncated, offset: tagOffset, "pixel data \(tag) is cut: \(present) of its \(n) bytes (from byte \(valueOffset)) are in the file (\(size) bytes)")
+        }
         if let size = input.knownSize, valueOffset + n > size {
             throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file (\(size) bytes)")
         }
-        let isPixelData = tag == .pixelData || tag == .floatPixelData || tag == .doubleFloatPixelData
         let load = keep && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
         if !load && keep && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
             let p = min(options.bulkPrefix, n)
@@ -256,6 +294,12 @@ extension Parser {
             if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: n))) }
             return
         }
+        if keep {
+            loadedValueBytes += n
+            if loadedValueBytes > options.maxValueBytesTotal {
+                throw DICOMError(.tooLarge, offset: tagOffset, "loading the value of \(tag) (\(n) bytes) would make more than \(options.maxValueBytesTotal) bytes of values (ReadOptions.maxValueBytesTotal)")
+            }
+        }
         guard try input.ensure(n) else {
             throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the data")
         }
@@ -267,6 +311,37 @@ extension Parser {
         }
         if keep {
             item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .bytes(bytes)))
+        }
+    }
+
+    private func hex2(_ b: UInt8) -> String { (b < 16 ? "0" : "") + String(b, radix: 16) }
+
+    /// For an element of explicit VR data whose two VR bytes are not a VR: whether it has a 16-bit
+    /// length (a damaged VR, as DCMTK reads it) rather than being implicit VR with a 32-bit length
+    /// (pydicom's reading, and how explicit-declared implicit data looks). 16-bit when the 32-bit
+    /// length cannot be right (past the end of the data), or when the 16-bit length lands on an
+    /// explicit VR element header with a higher tag (or the end of the data) and the 32-bit one
+    /// does not.
+    private mutating func badVRHasShortLength(tag: Tag, bigEndian be: Bool) throws -> Bool {
+        let short = Int(input.u16(at: 6, bigEndian: be))
+        let long = input.u32(at: 4, bigEndian: be)
+        if short == 0 || long == 0xFFFF_FFFF { return false }
+        if let size = input.knownSize, input.offset + 8 + Int(long) > size { return true }
+        func explicitHeader(at i: Int) throws -> Bool {
+            guard try input.ensure(i + 6) else { return try !input.ensure(i + 1) }  // the end of the data
+            let t = Tag(group: input.u16(at: i, bigEndian: be), element: input.u16(at: i + 2, bigEndian: be))
+            return t > tag && t.group != 0xFFFE && VR(input.u8(at: i + 4), input.u8(at: i + 5)).isKnown
+        }
+        guard try explicitHeader(at: 8 + short) else { return false }
+        if Int(long) <= 1 << 20, try explicitHeader(at: 8 + Int(long)) { return false }
+        return true
+    }
+
+    /// Counts one element or item against `ReadOptions.maxElements`.
+    @inline(__always) private mutating func countElement(at offset: Int) throws {
+        elementCount += 1
+        if elementCount > options.maxElements {
+            throw DICOMError(.tooLarge, offset: offset, "more than \(options.maxElements) elements and items (ReadOptions.maxElements)")
         }
     }
 
@@ -282,8 +357,13 @@ extension Parser {
     }
 
     /// Encapsulated pixel data: items up to the sequence delimiter, skipped by seeking.
-    private mutating func readFragments(tag: Tag, bigEndian be: Bool) throws -> [Element.Fragment] {
-        var fragments: [Element.Fragment] = []
+    /// Returns the error that ended them early, if any (the fragments before it are kept).
+    private mutating func readFragments(tag: Tag, bigEndian be: Bool, into fragments: inout [Element.Fragment]) -> Error? {
+        do { try readFragmentItems(tag: tag, bigEndian: be, into: &fragments) } catch { return error }
+        return nil
+    }
+
+    private mutating func readFragmentItems(tag: Tag, bigEndian be: Bool, into fragments: inout [Element.Fragment]) throws {
         while true {
             let itemOffset = input.offset
             guard try input.ensure(8) else {
@@ -292,14 +372,14 @@ extension Parser {
             let t = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
             let length = input.u32(at: 4, bigEndian: be)
             input.pos += 8
-            if t == .sequenceDelimitation { return fragments }
+            if t == .sequenceDelimitation { return }
             guard t == .item, length != 0xFFFF_FFFF else {
                 throw DICOMError(.badItem, offset: itemOffset, "expected a fragment item (FFFE,E000) in encapsulated \(tag), found \(t)")
             }
-            fragments.append(Element.Fragment(offset: input.offset, length: Int(length)))
             guard try input.skip(Int(length)) else {
-                throw DICOMError(.truncated, offset: itemOffset, "fragment of \(length) bytes from byte \(itemOffset + 8) runs past the end of the file")
+                throw DICOMError(.truncated, offset: itemOffset, "pixel data \(tag) is cut: fragment \(fragments.count + 1) of \(length) bytes from byte \(itemOffset + 8) runs past the end of the file")
             }
+            fragments.append(Element.Fragment(offset: itemOffset + 8, length: Int(length)))
         }
     }
 }

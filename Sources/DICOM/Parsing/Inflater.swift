@@ -37,7 +37,7 @@ final class Inflater {
     func inflateMore(into buffer: inout [UInt8], max: Int) throws -> Bool {
         if finished { return false }
         let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: max))
+        buffer.append(contentsOf: [UInt8](repeating: 0, count: max))
         var produced = 0
         defer { buffer.removeLast(max - produced) }
         while produced == 0 {

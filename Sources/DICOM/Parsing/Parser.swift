@@ -12,6 +12,13 @@ struct Parser {
     let wanted: [Tag]?
     /// The top-level data set being read (kept so that an error can return what was read).
     var currentRoot: ItemFrame?
+    /// The file meta group being read (likewise).
+    var currentMeta: ItemFrame?
+    /// Elements and items read so far, and bytes of values loaded (for the limits of ReadOptions).
+    var elementCount = 0
+    /// The top-level element being read (where an error lies, for `DicomFile.errorTag`).
+    var currentTopTag: Tag?
+    var loadedValueBytes = 0
 
     init(input: ByteInput, options: ReadOptions) {
         self.input = input
@@ -78,6 +85,10 @@ struct Parser {
             var e = error
             if input.isInflated && e.kind != .io { e.inInflatedData = true }
             file.error = e
+            file.errorTag = currentTopTag
+            if file.meta.isEmpty, let meta = currentMeta, !meta.elements.isEmpty {
+                file.meta = DataSet(elements: meta.elements, characterSet: meta.charset, bigEndian: false)
+            }
             if let partial = partialRoot {
                 file.dataSet = partial
             }

@@ -22,9 +22,19 @@ public struct ReadOptions: Sendable {
     public var maxDepth: Int
     /// Size of the first read from a file; later reads grow as needed.
     public var firstReadSize: Int
+    /// Most elements and items read from one file (at every depth, kept or skipped); more is an
+    /// error of kind `.tooLarge` at the element that exceeds it, with what was read before kept.
+    /// Bounds memory and time whatever the file claims: real files have up to ~10^5 elements
+    /// (enhanced multi-frame images with per-frame functional groups), each costs ~100 bytes held.
+    public var maxElements: Int
+    /// Most bytes of values loaded from one file, all elements together; more is `.tooLarge`.
+    public var maxValueBytesTotal: Int
 
     public init(stopBefore: Tag? = nil, tags: Set<Tag>? = nil, bulkThreshold: Int = 65536,
-                maxValueLength: Int = 64 << 20, maxDepth: Int = 1024, firstReadSize: Int = 4096) {
+                maxValueLength: Int = 64 << 20, maxDepth: Int = 1024, firstReadSize: Int = 4096,
+                maxElements: Int = 1_000_000, maxValueBytesTotal: Int = 256 << 20) {
+        self.maxElements = maxElements
+        self.maxValueBytesTotal = maxValueBytesTotal
         self.stopBefore = stopBefore
         self.tags = tags
         self.bulkThreshold = bulkThreshold
