@@ -196,4 +196,29 @@ final class TagsTrustTests: XCTestCase {
         XCTAssertEqual(json.status, 0)
         XCTAssertTrue(try t.read("t.jsonl").contains(#"{"DicomPath":"d/\\xFF.dcm","#))
     }
+
+    /// A header followed by 2 GB of zeros (a sparse file, nothing on disk): `dump` and `tags` finish
+    /// it in about the time of reading it, with the header's values, instead of building millions
+    /// of empty elements (which took gigabytes and aborted).
+    func testAHeaderFollowedByGigabytesOfZerosIsReadInBoundedTime() throws {
+        let t = try FixtureTree()
+        try t.write("d/zeros.dcm", dicomFile(id: "BEFORE-THE-ZEROS"))
+        let path = t.path + "/d/zeros.dcm"
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        XCTAssertEqual(truncate(path, off_t(size + (2 << 30))), 0)
+        for args in [["tags", "-q", "--jobs", "1", "d", "-o", "t.csv"], ["dump", "--header", "d/zeros.dcm"]] {
+            let p = try startTool(args, cwd: t.path)
+            // A guard against a hang or a crawl through 2 GB element by element, not a timing.
+            for _ in 0..<6000 where p.isRunning { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, "\(args) must finish")
+            XCTAssertEqual(p.terminationStatus, 0, "\(args)")
+        }
+        XCTAssertTrue(try t.read("t.csv").contains("BEFORE-THE-ZEROS"))
+        let dump = try runTool(["dump", "d/zeros.dcm"], cwd: t.path)
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        XCTAssertTrue(dump.stdout.contains("[BEFORE-THE-ZEROS]"), dump.stdout)
+        XCTAssertTrue(dump.stdout.contains("zero bytes from byte"), dump.stdout)
+    }
 }
