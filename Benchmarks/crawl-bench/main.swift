@@ -7,17 +7,14 @@
 //   crawl-bench --hostile [--binary PATH] [--limit S]: dump and tags on files that claim much, with peak RSS
 import DICOM
 import DICOMTestSupport
+import BenchSupport
 import DICOMCrawler
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-var args = Array(CommandLine.arguments.dropFirst())
-func option(_ name: String, _ def: String) -> String {
-    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
-    return def
-}
+let args = Array(CommandLine.arguments.dropFirst())
 let treeRoot = option("--tree", "/tmp/dicomcrawler-bench-tree-\(option("--stray-every", "1"))")
 let subjects = Int(option("--subjects", "200"))!
 let seriesPerSubject = 5
@@ -26,10 +23,9 @@ let filesPerSeries = Int(option("--files-per-series", "50"))!
 let strayEvery = Int(option("--stray-every", "1"))!
 let jobs = Int(option("--jobs", String(ProcessInfo.processInfo.activeProcessorCount)))!
 let repeats = Int(option("--repeats", "3"))!
-let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 /// The binary timed: the one built beside this benchmark, or `--binary PATH` (to time an older build
 /// on the same inputs).
-let crawler = option("--binary", binDir.appendingPathComponent("dicomcrawler").path)
+let crawler = crawlerBinary
 
 let seriesNames = ["01_localizer", "02_t1_mprage_sag", "03_t2_flair_3d", "04_dwi_b1000", "05_rest_bold"]
 let templates = #"{"LOC": ["localizer"], "T1": ["t1_mprage"], "T2F": ["t2_flair"], "DWI": ["dwi"], "REST": ["rest_bold"]}"#
@@ -92,77 +88,9 @@ func generate() throws {
     _ = fm.createFile(atPath: marker, contents: nil)
 }
 
-// MARK: measuring
+// MARK: measuring (BenchSupport: measure, best, floorRun, which)
 
-/// Runs a command, returning wall seconds, peak RSS (KiB) and exit status.
-func run(_ argv: [String], quietOutput: Bool = true) -> (seconds: Double, maxRSS: Int, status: Int32) {
-    var pid = pid_t()
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    if quietOutput {
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    }
-    let cargs = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    let start = DispatchTime.now().uptimeNanoseconds
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
-    posix_spawn_file_actions_destroy(&actions)
-    guard rc == 0 else { return (0, 0, -1) }
-    var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    return (seconds, Int(usage.ru_maxrss), (status >> 8) & 0xFF)
-}
-
-func best(_ n: Int, _ body: () -> (seconds: Double, maxRSS: Int, status: Int32)) -> (seconds: Double, maxRSS: Int, status: Int32) {
-    var results = (0..<n).map { _ in body() }
-    results.sort { $0.seconds < $1.seconds }
-    return (results[0].seconds, results.map(\.maxRSS).max()!, results[0].status)
-}
-
-/// The floor: walk the tree and open, read 4 KiB, close every file, with `jobs` threads.
-func floorRun(_ dirs: [String]) -> (seconds: Double, files: Int) {
-    let lock = NSLock()
-    var next = 0
-    var files = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-        var buf = [UInt8](repeating: 0, count: 4096)
-        var count = 0
-        while true {
-            lock.lock(); let i = next; next += 1; lock.unlock()
-            if i >= dirs.count { break }
-            var stack = [dirs[i]]
-            while let d = stack.popLast() {
-                guard let dp = opendir(d) else { continue }
-                while let ent = readdir(dp) {
-                    let name = withUnsafeBytes(of: &ent.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-                    if name.hasPrefix(".") || name == "modal_data.csv" { continue }  // not the crawl's own output
-                    let path = d + "/" + name
-                    if Int32(ent.pointee.d_type) == Int32(DT_DIR) { stack.append(path); continue }
-                    let fd = open(path, O_RDONLY)
-                    if fd < 0 { continue }
-                    _ = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-                    close(fd)
-                    count += 1
-                }
-                closedir(dp)
-            }
-        }
-        lock.lock(); files += count; lock.unlock()
-    }
-    return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, files)
-}
-
-func which(_ tool: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-        let p = "\(dir)/\(tool)"
-        if access(p, X_OK) == 0 { return p }
-    }
-    return nil
-}
+func run(_ argv: [String]) -> Measured { measure(argv) }
 
 // libmagic's cost per call, which bounds the crawl where many files are not DICOM.
 if args.contains("--magic") {
@@ -295,26 +223,8 @@ if args.contains("--hostile") {
         execv(CommandLine.arguments[0], cargs)
     }
     func timed(_ argv: [String]) -> String {
-        let start = DispatchTime.now().uptimeNanoseconds
-        var pid = pid_t()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        guard posix_spawn(&pid, argv[0], &actions, nil, cargs, environ) == 0 else { return "cannot start" }
-        posix_spawn_file_actions_destroy(&actions)
-        var status: Int32 = 0
-        var usage = rusage()
-        var killed = false
-        while wait4(pid, &status, WNOHANG, &usage) == 0 {
-            if Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 > Double(limit) { kill(pid, SIGKILL); killed = true; wait4(pid, &status, 0, &usage); break }
-            usleep(5_000)
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let how = killed ? "killed after \(limit) s" : ((status & 0x7F) != 0 ? "signal \(status & 0x7F)" : "exit \((status >> 8) & 0xFF)")
-        return String(format: "%8.2f s %9.1f MB  %@", seconds, Double(usage.ru_maxrss) / 1024, how)
+        let m = measure(argv, limit: Double(limit))
+        return String(format: "%8.2f s %9.1f MB  %@", m.seconds, Double(m.maxRSS) / 1024, m.outcome)
     }
     print("hostile inputs (\(crawler)):")
     print("what".padding(toLength: 36, withPad: " ", startingAt: 0) + "command".padding(toLength: 10, withPad: " ", startingAt: 0) + "     time   peak RSS  outcome")
@@ -342,7 +252,7 @@ guard FileManager.default.fileExists(atPath: crawler) else {
 let crawlArgs = [crawler, "--quiet", "--jobs", String(jobs), "--templates", "\(treeRoot)/templates.json"] + dirs
 
 // Warm the cache, and count the files.
-let warm = floorRun(dirs)
+let warm = floorRun(dirs, threads: jobs, skip: { $0 == "modal_data.csv" })  // not the crawl's own output
 _ = run(crawlArgs)
 let fileCount = warm.files
 print("\(fileCount) files (\(subjects * seriesPerSubject * filesPerSeries) DICOM, \(fileCount - subjects * seriesPerSubject * filesPerSeries) stray text files) in \(subjects) subject folders; jobs \(jobs); best of \(repeats); warm cache")
@@ -352,7 +262,7 @@ let crawl = best(repeats) { run(crawlArgs) }
 if crawl.status != 0 { print("warning: the crawl exited with status \(crawl.status)") }
 rows.append(("dicomcrawler crawl (\(jobs) threads)", crawl.seconds, crawl.maxRSS))
 var floorBest = Double.infinity
-for _ in 0..<repeats { floorBest = min(floorBest, floorRun(dirs).seconds) }
+for _ in 0..<repeats { floorBest = min(floorBest, floorRun(dirs, threads: jobs, skip: { $0 == "modal_data.csv" }).seconds) }
 rows.append(("floor: walk + open/read 4 KiB/close (\(jobs) threads)", floorBest, nil))
 if let scanner = which("gdcmscanner") {
     let tags = ["0008,0020", "0008,0032", "0010,0020", "0010,0040", "0010,1010"].flatMap { ["-t", $0] }

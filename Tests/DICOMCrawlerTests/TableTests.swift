@@ -87,6 +87,39 @@ final class CrawlRowOrderTests: XCTestCase {
                        ["early", "z", "a", "b", "c", "date-only", "time-only", "bad-date", "neither"])
     }
 
+    /// 10^5 rows of random dates, times (valid, shortened, fractional, invalid, missing), labels and
+    /// paths, against a reference that orders by the parsed date and time values themselves.
+    func testAHundredThousandRowsInTheReferenceOrder() {
+        var rng = SystemRandomNumberGenerator()
+        func pick<T>(_ a: [T]) -> T { a.randomElement(using: &rng)! }
+        let rows: [CrawlRow] = (0..<100_000).map { i in
+            let date = pick(["", "2024-01-02", "20240230",
+                             String(format: "%04d%02d%02d", Int.random(in: 1990...2030, using: &rng), Int.random(in: 1...12, using: &rng), Int.random(in: 1...28, using: &rng))])
+            let hh = String(format: "%02d", Int.random(in: 0...23, using: &rng)), mm = String(format: "%02d", Int.random(in: 0...59, using: &rng))
+            let ss = String(format: "%02d", Int.random(in: 0...60, using: &rng))
+            let time = pick(["", "25", hh, hh + mm, hh + mm + ss, hh + mm + ss + "." + String(Int.random(in: 0...999999, using: &rng)), hh + ":" + mm + ":" + ss])
+            let path = "d/\(Int.random(in: 0...999, using: &rng))/\(i)"
+            return CrawlRow(labelIndex: Int.random(in: 0...3, using: &rng), label: "L", path: path, pathBytes: Array(path.utf8), dicomCount: 1,
+                            values: [date, time, "", "", ""])
+        }
+        struct Reference: Comparable {
+            let group: Int, date: DICOMDate?, time: DICOMTime?, label: Int, path: [UInt8]
+            static func < (a: Reference, b: Reference) -> Bool {
+                if a.group != b.group { return a.group < b.group }
+                if let x = a.date, let y = b.date, x != y { return x < y }
+                if let x = a.time, let y = b.time, x != y { return x < y }
+                if a.label != b.label { return a.label < b.label }
+                return a.path.lexicographicallyPrecedes(b.path)
+            }
+        }
+        let reference = rows.map { r -> (Reference, String) in
+            let d = DICOMDate(r.values[0]), t = DICOMTime(r.values[1])
+            let group = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
+            return (Reference(group: group, date: d, time: t, label: r.labelIndex, path: r.pathBytes), r.path)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path), reference)
+    }
+
     func testCSVHeaderAndQuoting() {
         let r = CrawlRow(labelIndex: 0, label: "T1", path: "d/a,b", pathBytes: Array("d/a,b".utf8), dicomCount: 2,
                          values: ["20240101", "101530", "P\"1", "M", "045Y", "line\nbreak"])

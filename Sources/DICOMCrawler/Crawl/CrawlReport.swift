@@ -15,6 +15,18 @@ public struct CrawlRow: Sendable, Equatable {
     public let dicomCount: Int
     /// The five standard values then the extra tags, "" when absent.
     public let values: [String]
+    /// What the rows are ordered by, computed once: see `CrawlTable.rowOrder`.
+    let sortKey: CrawlTable.SortKey
+
+    init(labelIndex: Int, label: String, path: String, pathBytes: PathBytes, dicomCount: Int, values: [String]) {
+        self.labelIndex = labelIndex
+        self.label = label
+        self.path = path
+        self.pathBytes = pathBytes
+        self.dicomCount = dicomCount
+        self.values = values
+        sortKey = CrawlTable.SortKey(date: values[0], time: values[1])
+    }
 }
 
 /// The outcome for one DIR.

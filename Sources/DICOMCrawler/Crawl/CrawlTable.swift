@@ -15,19 +15,30 @@ enum CrawlTable {
         return csv.bytes
     }
 
+    /// A row's date and time as numbers, parsed once: the group (0 both, 1 a date only, 2 a time
+    /// only, 3 neither), the date as YYYYMMDD, the time as HHMMSSFFFFFF (each field in its own
+    /// decimal places, so that comparing the numbers compares the fields in turn).
+    struct SortKey: Equatable {
+        let group: Int
+        let date: Int
+        let time: Int
+
+        init(date text: String, time timeText: String) {
+            let d = DICOMDate(text), t = DICOMTime(timeText)
+            group = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
+            date = d.map { $0.year * 10_000 + $0.month * 100 + $0.day } ?? 0
+            time = t.map { (($0.hour * 100 + $0.minute) * 100 + $0.second) * 1_000_000 + $0.microsecond } ?? 0
+        }
+    }
+
     /// Chronological by (Study Date, Acquisition Time) compared as dates and times: rows with both
     /// first, then rows with a date but no time, then rows with a time but no date, then rows with
     /// neither; ties by the label's order in the template file, then by path (bytes).
     static func rowOrder(_ a: CrawlRow, _ b: CrawlRow) -> Bool {
-        func key(_ r: CrawlRow) -> (Int, DICOMDate?, DICOMTime?) {
-            let d = DICOMDate(r.values[0]), t = DICOMTime(r.values[1])
-            let group = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
-            return (group, d, t)
-        }
-        let ka = key(a), kb = key(b)
-        if ka.0 != kb.0 { return ka.0 < kb.0 }
-        if let da = ka.1, let db = kb.1, da != db { return da < db }
-        if let ta = ka.2, let tb = kb.2, ta != tb { return ta < tb }
+        let ka = a.sortKey, kb = b.sortKey
+        if ka.group != kb.group { return ka.group < kb.group }
+        if ka.date != kb.date { return ka.date < kb.date }
+        if ka.time != kb.time { return ka.time < kb.time }
         if a.labelIndex != b.labelIndex { return a.labelIndex < b.labelIndex }
         return a.pathBytes.lexicographicallyPrecedes(b.pathBytes)
     }
