@@ -17,6 +17,10 @@ public struct CrawlOptions: Sendable {
     public var outputName: String
     /// Prefix cells that a spreadsheet would run as a formula with `'`.
     public var excelSafe = false
+    /// Threads that list folders and read headers at once: reads in flight for the storage (a cold
+    /// disk or a network file system answers many requests at once), not for the cores.
+    public var ioThreads = CrawlOptions.defaultIOThreads
+    public static let defaultIOThreads = 16
     /// Test hook: pause this long half-way through writing each CSV.
     public var testPauseInWriteMS: Int?
 
@@ -62,7 +66,68 @@ public final class CrawlJob: Sendable {
             firstOf[canonical] = dir
             return nil
         }
-        let walked: [WalkedDirectory] = parallelMap(Array(zip(directories, sameAs)), jobs: jobs) { dir, sameAs in
+        var walked: [WalkedDirectory]
+        var scansByDir: [[FolderScan]]
+        if options.walk.followSymlinks {
+            (walked, scansByDir) = walkThenScan(directories, sameAs, progress)
+        } else {
+            (walked, scansByDir) = walkAndScan(directories, sameAs, progress)
+        }
+
+        // 3. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
+        // uses more threads than there are cores.
+        let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
+            var report = walked[d].report
+            if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
+            progress?.directoriesDone.add(1, ordering: .relaxed)
+            return report
+        }
+        reports.forEach { onReport?($0) }
+        return reports
+    }
+
+    /// Folders listed and scanned in one pass, by `ioThreads` threads across all DIRs (symlinked
+    /// folders are not followed, so no folder is met twice).
+    private func walkAndScan(_ directories: [String], _ sameAs: [String?], _ progress: CrawlProgress?) -> ([WalkedDirectory], [[FolderScan]]) {
+        let templates = options.templates.templates
+        let roots = directories.map { trimTrailingSlashes(Array($0.utf8)) }
+        let active = directories.indices.filter { sameAs[$0] == nil }
+        let walk = ParallelFolderWalk<(labels: [Int], scan: FolderScan)>(options: options.walk, threads: max(options.jobs, options.ioThreads))
+        let results = walk.walk(active.map { roots[$0] }) { r, rel, dir in
+            let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
+            if labels.isEmpty { return nil }
+            progress?.foldersTotal.add(1, ordering: .relaxed)
+            let scan = self.scanFolder(dir, joinPath(roots[active[r]], rel))
+            progress?.foldersDone.add(1, ordering: .relaxed)
+            progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
+            return (labels, scan)
+        }
+        var walked: [WalkedDirectory] = []
+        var scans: [[FolderScan]] = []
+        var next = 0
+        for (d, dir) in directories.enumerated() {
+            var report = CrawlReport(directory: dir, outputPath: outputPath(roots[d]).pathString)
+            guard sameAs[d] == nil else {
+                report.sameAs = sameAs[d]
+                walked.append(WalkedDirectory(report: report, root: roots[d], folders: []))
+                scans.append([])
+                continue
+            }
+            let r = results[next]
+            next += 1
+            if let e = r.error { report.error = e.directoryProblem }
+            report.problems = r.problems
+            report.symlinksNotFollowed = r.symlinksNotFollowed
+            walked.append(WalkedDirectory(report: report, root: roots[d], folders: r.results.map { ($0.rel, $0.result.labels) }))
+            scans.append(r.results.map(\.result.scan))
+        }
+        return (walked, scans)
+    }
+
+    /// Following symlinked folders: each DIR walked by `FileWalk` (loops detected in walk order),
+    /// then the matched folders scanned.
+    private func walkThenScan(_ directories: [String], _ sameAs: [String?], _ progress: CrawlProgress?) -> ([WalkedDirectory], [[FolderScan]]) {
+        let walked: [WalkedDirectory] = parallelMap(Array(zip(directories, sameAs)), jobs: options.jobs) { dir, sameAs in
             if let sameAs {
                 var report = CrawlReport(directory: dir, outputPath: self.outputPath(trimTrailingSlashes(Array(dir.utf8))).pathString)
                 report.sameAs = sameAs
@@ -72,32 +137,20 @@ public final class CrawlJob: Sendable {
             progress?.foldersTotal.add(w.folders.count, ordering: .relaxed)
             return w
         }
-
-        // 2. Scan every matched folder of every DIR (in parallel, across DIRs).
         var tasks: [(dir: Int, folder: Int)] = []
         for (d, w) in walked.enumerated() where w.report.error == nil && w.report.sameAs == nil {
             for f in w.folders.indices { tasks.append((d, f)) }
         }
-        let scans: [FolderScan] = parallelMap(tasks, jobs: jobs) { task in
+        let scans: [FolderScan] = parallelMap(tasks, jobs: max(options.jobs, options.ioThreads)) { task in
             let w = walked[task.dir]
             let scan = self.scanFolder(joinPath(w.root, w.folders[task.folder].rel))
             progress?.foldersDone.add(1, ordering: .relaxed)
             progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
             return scan
         }
-
-        // 3. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
-        // uses more threads than there are cores.
         var scansByDir = [[FolderScan]](repeating: [], count: walked.count)
         for (t, scan) in zip(tasks, scans) { scansByDir[t.dir].append(scan) }
-        let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
-            var report = walked[d].report
-            if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
-            progress?.directoriesDone.add(1, ordering: .relaxed)
-            return report
-        }
-        reports.forEach { onReport?($0) }
-        return reports
+        return (walked, scansByDir)
     }
 
     /// A DIR walked: its folders that match a label's path, with the labels.

@@ -27,14 +27,18 @@ extension CrawlJob {
     /// Counts the DICOM files directly in a folder and reads the first readable one (in byte order
     /// of names). Other files never veto the folder; their types go into the summary.
     func scanFolder(_ folder: PathBytes) -> FolderScan {
-        var scan = FolderScan()
-        let dir: OpenDirectory
         do {
-            dir = try OpenDirectory(folder)
+            return scanFolder(try OpenDirectory(folder), folder)
         } catch {
+            var scan = FolderScan()
             scan.problems.append(.cannotList(folder, error))
             return scan
         }
+    }
+
+    /// The same, for a folder already open.
+    func scanFolder(_ dir: OpenDirectory, _ folder: PathBytes) -> FolderScan {
+        var scan = FolderScan()
         var buffer = [UInt8](repeating: 0, count: 4096)
         for entry in dir.entries {
             if !options.walk.includeHidden && entry.isHidden { continue }

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Every folder under some roots, listed by `threads` threads at once, each folder handed (with its
+/// open directory) to `visit` on the thread that listed it: a walk sized for storage, with many
+/// listings and reads in flight, where `FileWalk` keeps one. Results come back in walk order (depth
+/// first, names in byte order, component by component), so they do not depend on timing.
+///
+/// It does not follow symlinked folders (they are counted, as by `FileWalk`), so no folder can be met
+/// twice; a walk that follows them uses `FileWalk`, whose loop detection depends on walk order.
+struct ParallelFolderWalk<Result> {
+    /// One root's outcome.
+    struct Root {
+        /// Why the root itself could not be listed.
+        var error: Errno?
+        /// `visit`'s non-nil results, by relative path, in walk order.
+        var results: [(rel: PathBytes, result: Result)] = []
+        /// Folders that could not be listed, in walk order.
+        var problems: [WalkProblem] = []
+        var symlinksNotFollowed = 0
+    }
+
+    let options: WalkOptions
+    let threads: Int
+
+    private struct Task { let root: Int; let rel: PathBytes }
+
+    /// What one folder gave.
+    private struct Found {
+        let root: Int
+        let rel: PathBytes
+        var result: Result? = nil
+        var problem: Errno? = nil
+        var symlinks = 0
+    }
+
+    private final class Shared: @unchecked Sendable {
+        var mutex = pthread_mutex_t()
+        var available = pthread_cond_t()
+        var tasks: [Task]
+        var busy = 0
+        var found: [Found] = []
+        init(_ tasks: [Task]) {
+            pthread_mutex_init(&mutex, nil)
+            pthread_cond_init(&available, nil)
+            self.tasks = tasks
+        }
+    }
+
+    func walk(_ roots: [PathBytes], visit: @escaping @Sendable (_ root: Int, _ rel: PathBytes, _ dir: OpenDirectory) -> Result?) -> [Root] {
+        let shared = Shared(roots.indices.reversed().map { Task(root: $0, rel: []) })
+        let includeHidden = options.includeHidden
+        runThreads(max(1, threads)) {
+            var mine: [Found] = []
+            while true {
+                pthread_mutex_lock(&shared.mutex)
+                while shared.tasks.isEmpty && shared.busy > 0 { pthread_cond_wait(&shared.available, &shared.mutex) }
+                guard let task = shared.tasks.popLast() else {
+                    pthread_cond_broadcast(&shared.available)
+                    pthread_mutex_unlock(&shared.mutex)
+                    break
+                }
+                shared.busy += 1
+                pthread_mutex_unlock(&shared.mutex)
+
+                let path = joinPath(roots[task.root], task.rel)
+                var children: [Task] = []
+                var symlinks = 0
+                do throws(Errno) {
+                    let dir = try OpenDirectory(path)
+                    for entry in dir.entries.reversed() where includeHidden || !entry.isHidden {
+                        switch entry.kind {
+                        case .directory: children.append(Task(root: task.root, rel: joinPath(task.rel, entry.name)))
+                        case .symlink:
+                            if let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFDIR { symlinks += 1 }
+                        case .file, .other: break
+                        }
+                    }
+                    let result = task.rel.isEmpty ? nil : visit(task.root, task.rel, dir)
+                    mine.append(Found(root: task.root, rel: task.rel, result: result, symlinks: symlinks))
+                } catch {
+                    mine.append(Found(root: task.root, rel: task.rel, problem: error))
+                }
+
+                pthread_mutex_lock(&shared.mutex)
+                shared.tasks += children
+                shared.busy -= 1
+                pthread_cond_broadcast(&shared.available)
+                pthread_mutex_unlock(&shared.mutex)
+            }
+            pthread_mutex_lock(&shared.mutex)
+            shared.found += mine
+            pthread_mutex_unlock(&shared.mutex)
+        }
+
+        let found = shared.found.sorted { a, b in a.root != b.root ? a.root < b.root : Self.walkOrder(a.rel, b.rel) }
+        var out = [Root](repeating: Root(), count: roots.count)
+        for f in found {
+            if f.rel.isEmpty, let e = f.problem {
+                out[f.root].error = e  // the root itself
+                continue
+            }
+            out[f.root].symlinksNotFollowed += f.symlinks
+            if let e = f.problem { out[f.root].problems.append(.cannotList(joinPath(roots[f.root], f.rel), e)) }
+            if let r = f.result { out[f.root].results.append((f.rel, r)) }
+        }
+        return out
+    }
+
+    /// Depth first, names in byte order: component by component.
+    static func walkOrder(_ a: PathBytes, _ b: PathBytes) -> Bool {
+        let slash = UInt8(ascii: "/")
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let x = a[i], y = b[j]
+            if x == y { i += 1; j += 1; continue }
+            if x == slash { return true }   // a's component ended first: a shorter name sorts first
+            if y == slash { return false }
+            return x < y
+        }
+        return a.count - i < b.count - j
+    }
+}
