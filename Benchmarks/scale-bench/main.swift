@@ -148,6 +148,7 @@ if only.isEmpty || only == "cold" || only == "warm" {
         }
     }
     if only.isEmpty || only == "warm" {
+        _ = measure(args)  // warm: everything the crawl reads (more than the floor's 4 KiB of a first file)
         _ = floorRun(dirs, threads: jobs, skip: skipOutputs)
         let m = best(repeats) { measure(args + ["--jobs", "2"]) }
         var b = Double.infinity
@@ -158,6 +159,7 @@ if only.isEmpty || only == "cold" || only == "warm" {
 if only.isEmpty || only == "root" {
     try makeOneRoot()
     let args = [crawler, "--quiet", "--jobs", "2", "--templates", root + "/templates-oneroot.json", oneRoot]
+    _ = measure(args)  // warm
     let count = floorRun([oneRoot], threads: 2, skip: skipOutputs).files
     let m = best(repeats) { measure(args) }
     var b = Double.infinity

@@ -20,7 +20,7 @@ public struct CrawlOptions: Sendable {
     /// Threads that list folders and read headers at once: reads in flight for the storage (a cold
     /// disk or a network file system answers many requests at once), not for the cores.
     public var ioThreads = CrawlOptions.defaultIOThreads
-    public static let defaultIOThreads = 16
+    public static let defaultIOThreads = 8
     /// Test hook: pause this long half-way through writing each CSV.
     public var testPauseInWriteMS: Int?
 

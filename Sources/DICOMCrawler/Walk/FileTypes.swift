@@ -3,9 +3,18 @@ import Synchronization
 
 /// MIME types of non-DICOM files through libmagic. The database is loaded once, only when the first
 /// file needs it; libmagic handles are not thread-safe, so each thread borrows one from a pool.
+///
+/// libmagic's answer depends only on the bytes it is given, and it costs about 0.2 ms a file (its
+/// text tests are regular expressions), so answers are remembered by those bytes: a prefix met
+/// before (the same notes, licences, exports copied into many series folders) is answered from the
+/// memo, compared byte for byte, so the answer is always libmagic's own. The memo holds at most
+/// `memoLimit` prefixes.
 public final class FileTypes: Sendable {
     private let pool = Mutex<[OpaquePointer]>([])
     private let failed = Mutex<String?>(nil)
+    private let memo = Mutex<[Int: [(prefix: [UInt8], type: String)]]>([:])
+    private let memoCount = Mutex<Int>(0)
+    static let memoLimit = 4096
 
     public init() {}
 
@@ -16,11 +25,16 @@ public final class FileTypes: Sendable {
     /// The MIME type of a file from its first bytes, e.g. `text/plain`; `unknown` when libmagic
     /// cannot be loaded.
     public func mimeType(of prefix: [UInt8]) -> String {
+        let key = prefix.hashValue
+        if let known = memo.withLock({ $0[key]?.first { $0.prefix == prefix }?.type }) { return known }
         guard let cookie = borrow() else { return "unknown" }
-        defer { pool.withLock { $0.append(cookie) } }
         let result = prefix.withUnsafeBytes { magic_buffer(cookie, $0.baseAddress, $0.count) }
-        guard let result else { return "unknown" }
-        return String(cString: result)
+        let type = result.map { String(cString: $0) } ?? "unknown"
+        pool.withLock { $0.append(cookie) }
+        if result != nil && memoCount.withLock({ n in n < Self.memoLimit ? { n += 1; return true }() : false }) {
+            memo.withLock { $0[key, default: []].append((prefix, type)) }
+        }
+        return type
     }
 
     /// Why libmagic could not be loaded, if it could not.

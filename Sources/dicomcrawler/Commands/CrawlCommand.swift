@@ -46,8 +46,12 @@ struct CrawlCommand: ParsableCommand {
     @Flag(name: .long, help: "Prefix cells starting with = + - @ (which a spreadsheet would run as a formula) with '.")
     var excelSafe = false
 
+    @Option(name: .long, help: ArgumentHelp("Folders listed and files read at once (default \(CrawlOptions.defaultIOThreads)): sized for the storage, not the cores; a cold disk or a network file system answers many requests at once.", valueName: "n"))
+    var ioThreads = CrawlOptions.defaultIOThreads
+
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
+        if ioThreads < 1 || ioThreads > 1024 { throw ValidationError("--io-threads must be 1 to 1024") }
     }
 
     func run() throws {
@@ -61,6 +65,7 @@ struct CrawlCommand: ParsableCommand {
         var options = CrawlOptions(templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs,
                                    testPauseInWriteMS: TestHooks.pauseInWriteMS)
         options.excelSafe = excelSafe
+        options.ioThreads = ioThreads
         let crawler = CrawlJob(options: options)
         let progress = CrawlProgress()
         let count = directories.count
