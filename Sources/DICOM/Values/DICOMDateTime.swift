@@ -3,11 +3,26 @@ public struct DICOMDate: Hashable, Comparable, Sendable {
     public let year: Int, month: Int, day: Int
 
     public init?(_ text: String) {
-        let digits = text.trimmingCharacters(" ").filter { $0 != "." }
-        guard digits.count == 8, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let y = Int(digits.prefix(4)), let m = Int(digits.dropFirst(4).prefix(2)), let d = Int(digits.suffix(2)),
-              (1...12).contains(m), (1...31).contains(d) else { return nil }
+        // Bytes, not characters: spaces trimmed at both ends, dots removed, then eight ASCII digits.
+        var digits: [Int] = []
+        digits.reserveCapacity(8)
+        for b in Self.trimmedSpaces(text) where b != UInt8(ascii: ".") {
+            guard b >= 0x30, b <= 0x39, digits.count < 8 else { return nil }
+            digits.append(Int(b - 0x30))
+        }
+        guard digits.count == 8 else { return nil }
+        let y = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3]
+        let m = digits[4] * 10 + digits[5], d = digits[6] * 10 + digits[7]
+        guard (1...12).contains(m), (1...31).contains(d) else { return nil }
         year = y; month = m; day = d
+    }
+
+    /// The bytes without leading and trailing spaces.
+    static func trimmedSpaces(_ text: String) -> Substring.UTF8View {
+        var s = Substring(text)
+        while s.utf8.first == 0x20 { s = s.dropFirst() }
+        while s.utf8.last == 0x20 { s = s.dropLast() }
+        return s.utf8
     }
 
     public static func < (a: DICOMDate, b: DICOMDate) -> Bool {
@@ -22,20 +37,26 @@ public struct DICOMTime: Hashable, Comparable, Sendable {
     public let microsecond: Int
 
     public init?(_ text: String) {
-        var t = text.trimmingCharacters(" ")
-        t.removeAll { $0 == ":" }
-        let parts = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let main = parts[0]
-        guard [2, 4, 6].contains(main.count), main.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        let h = Int(main.prefix(2))!
-        let m = main.count >= 4 ? Int(main.dropFirst(2).prefix(2))! : 0
-        let s = main.count >= 6 ? Int(main.dropFirst(4).prefix(2))! : 0
-        var us = 0
-        if parts.count == 2 {
-            let f = parts[1]
-            guard main.count == 6, f.count <= 6, f.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            us = f.isEmpty ? 0 : Int(f + String(repeating: "0", count: 6 - f.count))!
+        // Bytes, not characters: spaces trimmed at both ends, colons removed, then HH[MM[SS[.F...]]].
+        var main: [Int] = [], fraction: [Int] = []
+        var inFraction = false
+        for b in DICOMDate.trimmedSpaces(text) where b != UInt8(ascii: ":") {
+            if b == UInt8(ascii: ".") && !inFraction {
+                inFraction = true
+            } else if b >= 0x30, b <= 0x39 {
+                if inFraction { fraction.append(Int(b - 0x30)) } else { main.append(Int(b - 0x30)) }
+                if main.count > 6 || fraction.count > 6 { return nil }
+            } else {
+                return nil
+            }
         }
+        guard [2, 4, 6].contains(main.count) else { return nil }
+        if inFraction && main.count != 6 { return nil }
+        let h = main[0] * 10 + main[1]
+        let m = main.count >= 4 ? main[2] * 10 + main[3] : 0
+        let s = main.count >= 6 ? main[4] * 10 + main[5] : 0
+        var us = 0
+        for i in 0..<6 { us = us * 10 + (i < fraction.count ? fraction[i] : 0) }
         guard h < 24, m < 60, s < 61 else { return nil }
         hour = h; minute = m; second = s; microsecond = us
     }
