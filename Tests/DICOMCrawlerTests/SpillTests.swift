@@ -26,6 +26,8 @@ final class SpillTests: XCTestCase {
         let file = try AppendFile(p, keep: 0)
         let odd: PathBytes = Array("d/".utf8) + [0xFF, 0xFE] + Array(".dcm".utf8)  // not UTF-8
         let long = String(repeating: "é", count: 20_000)  // 40,000 bytes: a three-byte varint
+        let stamp = FileStamp(size: 123, modified: -5, inode: UInt64.max, changed: 1_700_000_000_123_456_789)
+        file.appendFile(path: odd, stamp: stamp)
         file.appendColumn(id: 0, key: "00100010")
         file.appendColumn(id: 300, key: "00081140/1/00081155")
         file.appendRow(path: odd, cells: [(0, "Doe^John"), (300, ""), (300, long)])
@@ -35,6 +37,7 @@ final class SpillTests: XCTestCase {
         try file.flush(sync: true)
         let records = try readAll(p, length: file.committedLength)
         XCTAssertEqual(records, [
+            .file(path: odd[...], stamp: stamp),
             .column(id: 0, key: "00100010"),
             .column(id: 300, key: "00081140/1/00081155"),
             .row(path: odd[...], cells: [.init(id: 0, value: ArraySlice("Doe^John".utf8)), .init(id: 300, value: []),
@@ -82,8 +85,9 @@ final class SpillTests: XCTestCase {
     func testProgressStateRoundTripsAndRejectsPartialText() {
         let state = ProgressState(fingerprint: "abc123", files: 1200, spillLength: 987_654)
         XCTAssertEqual(ProgressState(text: state.text), state)
-        XCTAssertEqual(state.text, "dicomcrawler-tags-state 1\nfingerprint abc123\nfiles 1200\nspill 987654\n")
-        XCTAssertNil(ProgressState(text: "dicomcrawler-tags-state 1\nfingerprint abc123\nfiles 1200\n"))
+        XCTAssertEqual(state.text, "dicomcrawler-tags-state 2\nfingerprint abc123\nfiles 1200\nspill 987654\n")
+        XCTAssertNil(ProgressState(text: "dicomcrawler-tags-state 2\nfingerprint abc123\nfiles 1200\n"))
+        XCTAssertNil(ProgressState(text: "dicomcrawler-tags-state 1\nfingerprint abc123\nfiles 1200\nspill 987654\n"), "another format")
         XCTAssertNil(ProgressState(text: "fingerprint abc\nfiles x\nspill 3\n"))
     }
 }

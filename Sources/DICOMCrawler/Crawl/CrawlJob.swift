@@ -201,7 +201,7 @@ public final class CrawlJob: Sendable {
                 }
                 let tags = CrawlTable.valueTags + options.extraTags
                 report.rows.append(CrawlRow(
-                    labelIndex: labelIndex, label: template.label, path: displayPath.pathString, pathBytes: displayPath,
+                    labelIndex: labelIndex, label: template.label, path: displayPath.escapedPath, pathBytes: displayPath,
                     dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
             }
             if report.rows.count > rowsBefore {

@@ -34,25 +34,29 @@ func fileSize(_ fd: Int32) -> Int? {
     return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
 }
 
-/// What tells whether a file changed between two runs: its size, modification time (ns) and inode.
+/// What tells whether a file changed between two runs: its size, modification time, inode, and the
+/// time its inode last changed (ns) — which a rewrite whose modification time was put back
+/// (`cp -p`, `touch -r`, `rsync --inplace -t`) or a change of permissions cannot hide.
 struct FileStamp: Equatable {
     var size: Int64
     var modified: Int64
     var inode: UInt64
+    var changed: Int64
 
-    init(size: Int64, modified: Int64, inode: UInt64) {
+    init(size: Int64, modified: Int64, inode: UInt64, changed: Int64) {
         self.size = size
         self.modified = modified
         self.inode = inode
+        self.changed = changed
     }
 
     init(_ st: stat) {
         self.init(size: Int64(st.st_size), modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                  inode: UInt64(st.st_ino))
+                  inode: UInt64(st.st_ino), changed: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
     }
 
     /// A file that could not be looked at.
-    static let unknown = FileStamp(size: -1, modified: 0, inode: 0)
+    static let unknown = FileStamp(size: -1, modified: 0, inode: 0, changed: 0)
 
     /// The stamp of an open file.
     static func of(_ fd: Int32) -> FileStamp {

@@ -31,12 +31,12 @@ extension TagsJob {
             let target: PathBytes
             switch destination {
             case .file(let path): target = path
-            case .stream: target = []
+            case .stream, .descriptor: target = []
             }
             let tmp = temporaryName(for: target)
             let out = destination.isStream ? nil : try AppendFile(tmp, keep: 0)
             let stream = try destination.openStream()
-            defer { if stream > 2 { close(stream) } }
+            defer { if destination.ownsStream { close(stream) } }
             var ok = false
             defer { if !ok && out != nil { removeFile(tmp) } }
             func write(_ bytes: [UInt8]) throws(Errno) {

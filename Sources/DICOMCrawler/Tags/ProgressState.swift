@@ -7,11 +7,16 @@ struct ProgressState: Equatable {
     var spillLength: Int
 
     var text: String {
-        "dicomcrawler-tags-state 1\nfingerprint \(fingerprint)\nfiles \(files)\nspill \(spillLength)\n"
+        "\(Self.header)\nfingerprint \(fingerprint)\nfiles \(files)\nspill \(spillLength)\n"
     }
 
-    /// Nil when the text is not a state (missing fields).
+    /// The first line; its number changes with the spill's record format, so that a state of another
+    /// format is never resumed (it is discarded as not a state).
+    static let header = "dicomcrawler-tags-state 2"
+
+    /// Nil when the text is not a state of this format (another header, missing fields).
     init?(text: String) {
+        guard text.split(separator: "\n", maxSplits: 1).first == Substring(Self.header) else { return nil }
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)

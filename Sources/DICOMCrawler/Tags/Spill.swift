@@ -6,7 +6,7 @@ import Glibc
 /// (in `OUTPUT.progress/spill`). On disk a record is one tag byte and its fields; integers are
 /// LEB128 varints, strings and byte strings a varint length and the bytes:
 ///
-///     F path size mtime inode    a walked file (every one, DICOM or not), before its row if any:
+///     F path size mtime inode ctime   a walked file (every one, DICOM or not), before its row if any:
 ///                                what a resumed run checks the tree against (signed numbers as
 ///                                their 64-bit two's complement)
 ///     C id key                   a new column: its id (0, 1, ...) and its `ColumnKey` text
@@ -35,6 +35,7 @@ extension AppendFile {
         appendVarint(UInt64(bitPattern: stamp.size))
         appendVarint(UInt64(bitPattern: stamp.modified))
         appendVarint(stamp.inode)
+        appendVarint(UInt64(bitPattern: stamp.changed))
     }
 
     func appendColumn(id: Int, key: String) {
@@ -106,7 +107,8 @@ struct SpillReader: ~Copyable {
             let path = try bytes()
             let size = Int64(bitPattern: try varint64())
             let modified = Int64(bitPattern: try varint64())
-            return .file(path: path, stamp: FileStamp(size: size, modified: modified, inode: try varint64()))
+            let inode = try varint64()
+            return .file(path: path, stamp: FileStamp(size: size, modified: modified, inode: inode, changed: Int64(bitPattern: try varint64())))
         case UInt8(ascii: "C"):
             let id = try varint()
             return .column(id: id, key: String(decoding: try bytes(), as: UTF8.self))

@@ -12,8 +12,11 @@ enum TableOutput: Equatable {
     /// Written through as the table is assembled, with no temporary file and no side files:
     /// standard output (`-o -`, path nil), or a character device or FIFO named by `-o`.
     case stream(path: PathBytes?)
+    /// Written through to a descriptor this process already has open (`/dev/stdout`, `/dev/fd/N`,
+    /// `/proc/self/fd/N`), as it is: appended to when the shell opened it for appending.
+    case descriptor(Int32)
 
-    var isStream: Bool { if case .stream = self { true } else { false } }
+    var isStream: Bool { if case .file = self { false } else { true } }
 
     /// Checks `-o` against the inputs:
     /// - `-` is standard output;
@@ -23,9 +26,11 @@ enum TableOutput: Equatable {
     /// - an existing regular file inside one of the input folders is replaced only if it is a table
     ///   this tool writes (it starts with `DicomPath` or `{"DicomPath"`): anything else there is an
     ///   input file, and is refused.
-    static func check(_ output: String, inputs: [String]) throws(TagsError) -> TableOutput {
+    static func check(_ output: String, inputs: [String], followSymlinks: Bool) throws(TagsError) -> TableOutput {
         if output == "-" { return .stream(path: nil) }
+        if output.isEmpty { throw TagsError(kind: .usage, message: "the output name is empty (-o FILE, or -o - for standard output)") }
         let path = Array(output.utf8)
+        if let fd = inheritedDescriptor(path) { return .descriptor(fd) }
         var st = stat()
         guard path.withCPath({ lstat($0, &st) }) == 0 else {
             if errno == ENOENT { return .file(path: path) }
@@ -46,9 +51,14 @@ enum TableOutput: Equatable {
             return .stream(path: path)
         case S_IFREG:
             let resolved = canonicalPath(path)
-            if let input = inputs.first(where: { isInside(resolved, canonicalPath(trimTrailingSlashes(Array($0.utf8)))) }),
-               !looksLikeOurTable(resolved) {
-                throw TagsError(kind: .usage, message: "\(output) is a file inside \(input), which is being read, and not a table written by dicomcrawler tags: not replacing it (choose another -o)")
+            if !looksLikeOurTable(resolved) {
+                if let input = inputs.first(where: { isInside(resolved, canonicalPath(trimTrailingSlashes(Array($0.utf8)))) }) {
+                    throw TagsError(kind: .usage, message: "\(output) is a file inside \(input), which is being read, and not a table written by dicomcrawler tags: not replacing it (choose another -o)")
+                }
+                if followSymlinks {
+                    // The folders read reach through symlinks anywhere: any file may be an input.
+                    throw TagsError(kind: .usage, message: "\(output) exists and is not a table written by dicomcrawler tags; with --follow-symlinks any file may be one being read: not replacing it (choose another -o)")
+                }
             }
             return .file(path: resolved)
         default:
@@ -64,10 +74,33 @@ enum TableOutput: Equatable {
         return head[..<n].starts(with: "DicomPath".utf8) || head[..<n].starts(with: #"{"DicomPath""#.utf8)
     }
 
-    /// Opens the destination of a stream.
+    /// Opens the destination of a stream (descriptors 0–2 and inherited ones are used as they are,
+    /// and never closed).
     func openStream() throws(Errno) -> Int32 {
-        guard case .stream(let path) = self else { return -1 }
-        guard let path else { return 1 }
-        return try openFile(path, O_WRONLY)
+        switch self {
+        case .file: return -1
+        case .descriptor(let fd): return fd
+        case .stream(nil): return 1
+        case .stream(let path?): return try openFile(path, O_WRONLY)
+        }
+    }
+
+    /// Whether `openStream` opened the descriptor (and it must be closed).
+    var ownsStream: Bool { if case .stream(let path) = self { path != nil } else { false } }
+
+    /// The descriptor a path names when it is (a symlink chain ending in) `/proc/self/fd/N` or
+    /// `/dev/fd/N` and N is open here: opening it anew would start a file that the shell opened for
+    /// appending (`>> log`) at its beginning.
+    private static func inheritedDescriptor(_ path: PathBytes) -> Int32? {
+        var current = path
+        for _ in 0..<16 {
+            for prefix in ["/proc/self/fd/", "/dev/fd/"] where current.starts(with: prefix.utf8) {
+                guard let fd = Int32(String(decoding: current.dropFirst(prefix.utf8.count), as: UTF8.self)), fcntl(fd, F_GETFD) != -1 else { return nil }
+                return fd
+            }
+            guard let target = readLink(current) else { return nil }
+            current = target.first == UInt8(ascii: "/") ? target : joinPath(siblingPath(of: current, named: ""), target)
+        }
+        return nil
     }
 }

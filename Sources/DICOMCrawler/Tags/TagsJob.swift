@@ -83,12 +83,16 @@ public final class TagsJob {
     /// path, reason) during the assembly.
     public func run(progress: TagsProgress? = nil, note: (String) -> Void = { _ in },
                     unreadable: ((_ path: String, _ reason: String) -> Void)? = nil) throws(TagsError) -> TagsReport {
-        let destination = try TableOutput.check(options.output, inputs: options.directories)
+        let destination = try TableOutput.check(options.output, inputs: options.directories, followSymlinks: options.walk.followSymlinks)
         if destination.isStream {
             if options.resume { throw TagsError(kind: .usage, message: "--resume needs the table in a file (-o FILE), not \(options.output)") }
             progressDir = try temporaryProgressDir()
         }
-        defer { if destination.isStream { removeFolderAndFiles(progressDir) } }
+        defer { if destination.isStream { removeProgressFolder() } }
+        if case .file(let target) = destination {
+            ownFiles = [target, outputPath, unreadablePath].map { path in (canonicalPath(siblingPath(of: path, named: ".")), lastComponent(path)) }
+            cleanStaleTemporaries()
+        }
         let (lock, created) = try acquireLock()
         defer { withExtendedLifetime(lock) {} }
         let spill: AppendFile
@@ -100,7 +104,7 @@ public final class TagsJob {
             if let resumed, resumed.spillLength > 0 { try reload(spillLength: resumed.spillLength) }
             report.resumedFiles = resumed?.files ?? 0
         } catch {
-            if created { removeFolderAndFiles(progressDir) }  // a failed start leaves nothing behind
+            if created { removeProgressFolder() }  // a failed start leaves nothing behind
             throw error
         }
 
@@ -110,7 +114,7 @@ public final class TagsJob {
         // The table, then the list of unreadable files; then the progress state goes (everything in
         // the progress folder is ours, also temporary files a killed run left).
         try assemble(spillLength: spill.committedLength, to: destination, onUnreadable: unreadable)
-        removeFolderAndFiles(progressDir)
+        removeProgressFolder()
         return report
     }
 
@@ -124,15 +128,71 @@ public final class TagsJob {
         return template.dropLast().map { UInt8(bitPattern: $0) }
     }
 
-    /// The run's lock, in the progress folder; `created`: this run made the folder.
+    /// The table, its list and the table as resolved: (canonical folder, name). Where they lie inside a
+    /// folder being read, the walk passes them (and their temporary files) over: they are this
+    /// command's output, not its input, and a killed run may have replaced them already.
+    private var ownFiles: [(folder: PathBytes, name: PathBytes)] = []
+
+    /// `.NAME.PID.tmp` of one of our files.
+    private func isTemporary(_ name: PathBytes, of own: PathBytes) -> Bool {
+        let prefix = [UInt8(ascii: ".")] + own + [UInt8(ascii: ".")], suffix = Array(".tmp".utf8)
+        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.reversed().starts(with: suffix.reversed()) else { return false }
+        return name[prefix.count..<(name.count - suffix.count)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// Whether a walked file is one of our own.
+    private func isOwnFile(_ path: PathBytes) -> Bool {
+        let name = lastComponent(path)
+        guard ownFiles.contains(where: { name == $0.name || isTemporary(name, of: $0.name) }) else { return false }
+        let folder = canonicalPath(siblingPath(of: path, named: "."))
+        return ownFiles.contains { $0.folder == folder && (name == $0.name || isTemporary(name, of: $0.name)) }
+    }
+
+    /// Removes the temporary files of our outputs that killed runs left (their process is gone).
+    private func cleanStaleTemporaries() {
+        for own in ownFiles {
+            guard case .success(let entries) = listDirectory(own.folder) else { continue }
+            for e in entries where e.kind == .file && isTemporary(e.name, of: own.name) {
+                let digits = e.name.dropLast(4).reversed().prefix { $0 >= 0x30 && $0 <= 0x39 }.reversed()
+                if let pid = Int32(String(decoding: Array(digits), as: UTF8.self)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                    removeFile(joinPath(own.folder, e.name))
+                }
+            }
+        }
+    }
+
+    /// The files a progress folder holds: the lock, the state (and its temporary files), the spill.
+    private static func isProgressFile(_ name: PathBytes) -> Bool {
+        let text = name.pathString
+        return text == "lock" || text == "state" || text == "spill" || (text.hasPrefix(".state.") && text.hasSuffix(".tmp"))
+    }
+
+    /// Removes the progress folder: only the files a run puts there, then the folder if it is empty.
+    func removeProgressFolder() {
+        if case .success(let entries) = listDirectory(progressDir) {
+            for e in entries where e.kind == .file && Self.isProgressFile(e.name) { removeFile(joinPath(progressDir, e.name)) }
+        }
+        removeDirectory(progressDir)
+    }
+
+    /// The run's lock, in the progress folder; `created`: this run made the folder. An existing
+    /// `OUTPUT.progress` that is not a folder of this command's (a symlink, a file, a folder holding
+    /// anything else) is refused, never used or emptied.
     private func acquireLock() throws(TagsError) -> (LockFile, created: Bool) {
+        var st = stat()
+        if progressDir.withCPath({ lstat($0, &st) }) == 0 {
+            let entries = (try? OpenDirectory(progressDir))?.entries
+            guard st.st_mode & S_IFMT == S_IFDIR, let entries, entries.allSatisfy({ $0.kind == .file && Self.isProgressFile($0.name) }) else {
+                throw TagsError(kind: .usage, message: "\(progressDir.pathString) exists and is not the progress folder of a 'dicomcrawler tags' run (it may hold files of yours): move it away or choose another -o")
+            }
+        }
         let created = !pathExistsNoFollow(progressDir)
         if let e = makeDirectory(progressDir) {
             throw TagsError(kind: .io, message: "cannot create \(progressDir.pathString): \(e.text)")
         }
         let lock: LockFile?
         do { lock = try LockFile(inProgress("lock")) } catch {
-            if created { removeFolderAndFiles(progressDir) }
+            if created { removeProgressFolder() }
             throw TagsError(kind: .io, message: "cannot lock \(inProgress("lock").pathString): \(error.text)")
         }
         guard let lock else {
@@ -227,6 +287,7 @@ public final class TagsJob {
                 let files = walk.next(options.batchSize)
                 if files.isEmpty { break }
                 for rel in files {
+                    if !ownFiles.isEmpty && isOwnFile(joinPath(root, rel)) { continue }
                     index += 1
                     report.filesSeen += 1
                     if index <= skip {  // done by the interrupted run: not read again, if unchanged

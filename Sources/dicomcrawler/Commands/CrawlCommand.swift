@@ -107,7 +107,7 @@ struct CrawlCommand: ParsableCommand {
             if r.foldersRejectedByValues > 0 {
                 lines.append("  \(r.foldersRejectedByValues) folder\(r.foldersRejectedByValues == 1 ? "" : "s") matched a label's path but not its DICOM values: no row")
             }
-            if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: shown with U+FFFD in the CSV") }
+            if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: written with \\xHH for those bytes in the CSV") }
         }
         for u in r.unreadable { lines.append("  unreadable: \(u.path): \(u.reason)") }
         for d in r.valuesFromDamagedFiles { lines.append("  values from a damaged file: \(d.path) (\(d.reason))") }
