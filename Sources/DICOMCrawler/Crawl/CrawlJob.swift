@@ -17,8 +17,8 @@ public struct CrawlOptions: Sendable {
     public var outputName: String
     /// Prefix cells that a spreadsheet would run as a formula with `'`.
     public var excelSafe = false
-    /// Threads that list folders and read headers at once: reads in flight for the storage (a cold
-    /// disk or a network file system answers many requests at once), not for the cores.
+    /// Threads that list folders and read headers at once when the storage proves slow (a cold disk
+    /// or a network file system answers many requests at once); on a warm cache `jobs` threads work.
     public var ioThreads = CrawlOptions.defaultIOThreads
     public static let defaultIOThreads = 8
     /// Test hook: pause this long half-way through writing each CSV.
@@ -92,7 +92,8 @@ public final class CrawlJob: Sendable {
         let templates = options.templates.templates
         let roots = directories.map { trimTrailingSlashes(Array($0.utf8)) }
         let active = directories.indices.filter { sameAs[$0] == nil }
-        let walk = ParallelFolderWalk<(labels: [Int], scan: FolderScan)>(options: options.walk, threads: max(options.jobs, options.ioThreads))
+        var walk = ParallelFolderWalk<(labels: [Int], scan: FolderScan)>(options: options.walk, threads: options.jobs)
+        walk.ioThreads = options.ioThreads
         let results = walk.walk(active.map { roots[$0] }) { r, rel, dir in
             let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
             if labels.isEmpty { return nil }

@@ -23,7 +23,14 @@ struct ParallelFolderWalk<Result> {
     }
 
     let options: WalkOptions
+    /// Threads that always work (the cores asked for).
     let threads: Int
+    /// Threads that join once the storage proves slow (`slowListings` folders each took more than
+    /// `slowListing` seconds to list: a cold cache or a network file system), to keep more requests
+    /// in flight; on a warm cache they stay idle, so the warm run costs what `threads` threads cost.
+    var ioThreads = 0
+    static var slowListing: Double { 0.001 }
+    static var slowListings: Int { 8 }
 
     private struct Task { let root: Int; let rel: PathBytes }
 
@@ -39,12 +46,19 @@ struct ParallelFolderWalk<Result> {
     private final class Shared: @unchecked Sendable {
         var mutex = pthread_mutex_t()
         var available = pthread_cond_t()
+        /// Where the I/O helpers wait until the storage proves slow (or the walk ends).
+        var helpersWanted = pthread_cond_t()
+        var finished = false
         var tasks: [Task]
         var busy = 0
         var found: [Found] = []
+        var slow = false
+        var slowSeen = 0
+        var nextWorker = 0
         init(_ tasks: [Task]) {
             pthread_mutex_init(&mutex, nil)
             pthread_cond_init(&available, nil)
+            pthread_cond_init(&helpersWanted, nil)
             self.tasks = tasks
         }
     }
@@ -52,13 +66,24 @@ struct ParallelFolderWalk<Result> {
     func walk(_ roots: [PathBytes], visit: @escaping @Sendable (_ root: Int, _ rel: PathBytes, _ dir: OpenDirectory) -> Result?) -> [Root] {
         let shared = Shared(roots.indices.reversed().map { Task(root: $0, rel: []) })
         let includeHidden = options.includeHidden
-        runThreads(max(1, threads)) {
+        let base = max(1, threads)
+        runThreads(max(base, ioThreads)) {
             var mine: [Found] = []
+            pthread_mutex_lock(&shared.mutex)
+            let worker = shared.nextWorker
+            shared.nextWorker += 1
+            pthread_mutex_unlock(&shared.mutex)
+            pthread_mutex_lock(&shared.mutex)
+            // An I/O helper waits, apart, until the storage proves slow or the walk ends.
+            while worker >= base && !shared.slow && !shared.finished { pthread_cond_wait(&shared.helpersWanted, &shared.mutex) }
+            pthread_mutex_unlock(&shared.mutex)
             while true {
                 pthread_mutex_lock(&shared.mutex)
                 while shared.tasks.isEmpty && shared.busy > 0 { pthread_cond_wait(&shared.available, &shared.mutex) }
                 guard let task = shared.tasks.popLast() else {
+                    shared.finished = true
                     pthread_cond_broadcast(&shared.available)
+                    pthread_cond_broadcast(&shared.helpersWanted)
                     pthread_mutex_unlock(&shared.mutex)
                     break
                 }
@@ -69,7 +94,17 @@ struct ParallelFolderWalk<Result> {
                 var children: [Task] = []
                 var symlinks = 0
                 do throws(Errno) {
+                    let started = monotonicSeconds()
                     let dir = try OpenDirectory(path)
+                    if monotonicSeconds() - started > Self.slowListing {
+                        pthread_mutex_lock(&shared.mutex)
+                        shared.slowSeen += 1
+                        if !shared.slow && shared.slowSeen >= Self.slowListings {
+                            shared.slow = true
+                            pthread_cond_broadcast(&shared.helpersWanted)
+                        }
+                        pthread_mutex_unlock(&shared.mutex)
+                    }
                     for entry in dir.entries.reversed() where includeHidden || !entry.isHidden {
                         switch entry.kind {
                         case .directory: children.append(Task(root: task.root, rel: joinPath(task.rel, entry.name)))
