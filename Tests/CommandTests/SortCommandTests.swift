@@ -328,7 +328,7 @@ final class SortCommandTests: XCTestCase {
     }
 
     /// Item 2, the other way a removal fails: the folder is writable (a sticky /tmp-like folder) but
-    /// the file belongs to someone else. The line `moved` is followed by `copied (source kept)`.
+    /// the file belongs to someone else: seen before placing (the sticky-folder rule), `copied (source kept)`.
     func testMoveWhoseRemovalFailsAfterPlacingSaysSourceKept() throws {
         let t = try FixtureTree()
         try t.write("src/a.dcm", dcm("1.1"))
@@ -350,7 +350,7 @@ final class SortCommandTests: XCTestCase {
         XCTAssertTrue(e.contains("source kept: src/a.dcm: cannot remove the source: Operation not permitted"), e)
         XCTAssertTrue(t.exists("src/a.dcm"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t.path + "/dest/A_1/S_0001/a.dcm")), Data(dcm("1.1")))
-        XCTAssertEqual(try manifestRows(t.path + "/dest/sort_manifest.csv").map { $0[2] }, ["moved", "copied (source kept)"])
+        XCTAssertEqual(try manifestRows(t.path + "/dest/sort_manifest.csv").map { $0[2] }, ["copied (source kept)"], "the sticky-folder rule is checked before placing")
     }
 
     /// Fills a tmpfs: a file as big as the free space, then frees `free` bytes of it.
