@@ -328,7 +328,7 @@ final class SortCommandTests: XCTestCase {
     }
 
     /// Item 2, the other way a removal fails: the folder is writable (a sticky /tmp-like folder) but
-    /// the file belongs to someone else. The line `moved` is followed by `copied (source kept)`.
+    /// the file belongs to someone else: seen before placing (the sticky-folder rule), `copied (source kept)`.
     func testMoveWhoseRemovalFailsAfterPlacingSaysSourceKept() throws {
         let t = try FixtureTree()
         try t.write("src/a.dcm", dcm("1.1"))
@@ -350,7 +350,7 @@ final class SortCommandTests: XCTestCase {
         XCTAssertTrue(e.contains("source kept: src/a.dcm: cannot remove the source: Operation not permitted"), e)
         XCTAssertTrue(t.exists("src/a.dcm"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t.path + "/dest/A_1/S_0001/a.dcm")), Data(dcm("1.1")))
-        XCTAssertEqual(try manifestRows(t.path + "/dest/sort_manifest.csv").map { $0[2] }, ["moved", "copied (source kept)"])
+        XCTAssertEqual(try manifestRows(t.path + "/dest/sort_manifest.csv").map { $0[2] }, ["copied (source kept)"], "the sticky-folder rule is checked before placing")
     }
 
     /// Fills a tmpfs: a file as big as the free space, then frees `free` bytes of it.
@@ -568,6 +568,32 @@ final class SortCommandTests: XCTestCase {
         try t.write("s/a/1.dcm", dcm("1.1"))
         try t.write("s/.h/2.dcm", dcm("1.2"))
         XCTAssertTrue(try runTool(["sort", "s", "s/.h", "--into", "dest"], cwd: t.path).stderr.contains("copy 2 files"))
+    }
+
+    /// A link given beside the file it names: the file is sorted once; --move removes the link
+    /// afterwards (`exists (symlink removed)`), in either order. --copy after a --symlink preview
+    /// copies the file beside the preview's link (a link in DEST is never the file).
+    func testALinkBesideItsTargetAndALinkInDest() throws {
+        for sources in [["src", "l1"], ["l1", "src/1.dcm"]] {
+            let t = try FixtureTree()
+            try t.write("src/1.dcm", dcm("1.1"))
+            try FileManager.default.createSymbolicLink(atPath: t.path + "/l1", withDestinationPath: "src/1.dcm")
+            let dry = try runTool(["sort", "--dry-run", "--move"] + sources + ["--into", "dest"], cwd: t.path)
+            XCTAssertTrue(dry.stdout.contains("exists (symlink removed) l1 -> dest/A_1/S_0001/1.dcm"), "\(sources): \(dry.stdout)")
+            let r = try runTool(["sort", "--move"] + sources + ["--into", "dest"], cwd: t.path)
+            XCTAssertEqual(r.status, 0, "\(sources): \(r.stderr)")
+            XCTAssertFalse(isSymlink(t.path + "/l1"), "\(sources)")
+            XCTAssertFalse(t.exists("src/1.dcm"))
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t.path + "/dest/A_1/S_0001/1.dcm")), Data(dcm("1.1")))
+            XCTAssertEqual(try manifestRows(t.path + "/dest/sort_manifest.csv").map { $0[2] }.sorted(), ["exists (symlink removed)", "moved"], "\(sources)")
+        }
+        let t = try FixtureTree()
+        try t.write("src/1.dcm", dcm("1.1"))
+        XCTAssertEqual(try runTool(["sort", "-q", "--symlink", "src", "--into", "dest"], cwd: t.path).status, 0)
+        XCTAssertEqual(try runTool(["sort", "-q", "src", "--into", "dest"], cwd: t.path).status, 0)
+        XCTAssertTrue(isSymlink(t.path + "/dest/A_1/S_0001/1.dcm"))
+        XCTAssertFalse(isSymlink(t.path + "/dest/A_1/S_0001/1_1.dcm"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t.path + "/dest/A_1/S_0001/1_1.dcm")), Data(dcm("1.1")))
     }
 
     /// Item 10: paths that are not UTF-8 are written escaped in the manifest, so they can be told apart.

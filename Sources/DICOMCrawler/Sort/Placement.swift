@@ -24,6 +24,9 @@ extension SortJob {
         var sourceKept = false
         var linkRemoved = false
         var reason = ""
+        /// The regular file at `dest` found to hold the source's content (the same file, a verified
+        /// copy): a moved source is removed only while `dest` is still this file.
+        var verified: FileIdentity?
     }
 
     /// Reads a file's header and works out its destination (on a worker thread).
@@ -52,52 +55,80 @@ extension SortJob {
         case .done(let action):
             return action
         case .place(let source, let destDir, let name, let uid):
-            if let why = stopped.withLock({ $0 }) {
-                return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid, reason: "not sorted: the run stopped (\(why))")
-            }
-            let outcome: Outcome
-            if options.dryRun {
-                outcome = plan(source, destDir, name, uid)
-            } else {
-                if let e = ensureDirectory(destDir) {
-                    return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")
-                }
-                do { outcome = try place(source, in: destDir, name: name, uid: uid) } catch {
-                    return record(source, [], .failed, uid, reason: error.text)
-                }
-            }
-            var action = SortAction(source: source.escapedPath, destination: outcome.dest.escapedPath, kind: outcome.kind, renamed: outcome.renamed,
-                                    sourceKept: outcome.sourceKept, linkRemoved: outcome.linkRemoved, sopInstanceUID: uid, reason: outcome.reason)
-            if options.dryRun { return action }
-            do { try writeLine(action) } catch {
-                if outcome.placedNew { removeFile(outcome.dest) }
-                return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid,
-                                  reason: "not sorted: the manifest could not be written (\(error.text))")
-            }
-            if outcome.removeSource, source.withCPath({ unlink($0) }) != 0 {
-                // The line said the source goes; it stays: a second line says so (the later line counts).
-                let e = Errno.current
-                action = SortAction(source: action.source, destination: action.destination, kind: outcome.kind == .exists ? .exists : outcome.keptKind,
-                                    renamed: outcome.renamed, sourceKept: true, sopInstanceUID: uid, reason: "cannot remove the source: \(e.text)")
-                try? writeLine(action)
-            }
+            // A file that a link left out of the sources names: what becomes of it is remembered.
+            let target = linkTargets.withLock { $0.isEmpty } ? nil : statPath(source).flatMap { id in linkTargets.withLock { $0.contains(id.id) } ? id.id : nil }
+            let action = placeAndRecord(source, destDir, name, uid)
+            if let target, let dest = unescapePath(action.destination) { targetActions.withLock { $0[target] = (dest, action) } }
             return action
         }
     }
 
+    /// Places (or plans) one file and records it.
+    private func placeAndRecord(_ source: PathBytes, _ destDir: PathBytes, _ name: PathBytes, _ uid: String) -> SortAction {
+        if let why = stopped.withLock({ $0 }) {
+            return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid, reason: "not sorted: the run stopped (\(why))")
+        }
+        let outcome: Outcome
+        if options.dryRun {
+            outcome = plan(source, destDir, name, uid)
+        } else {
+            if let e = ensureDirectory(destDir) {
+                return record(source, [], .failed, uid, reason: "cannot create \(destDir.pathString): \(e.text)")
+            }
+            do { outcome = try place(source, in: destDir, name: name, uid: uid) } catch {
+                return record(source, [], .failed, uid, reason: error.text)
+            }
+        }
+        var action = SortAction(source: source.escapedPath, destination: outcome.dest.escapedPath, kind: outcome.kind, renamed: outcome.renamed,
+                                sourceKept: outcome.sourceKept, linkRemoved: outcome.linkRemoved, sopInstanceUID: uid, reason: outcome.reason)
+        if options.dryRun { return action }
+        do { try writeLine(action) } catch {
+            if outcome.placedNew { removeFile(outcome.dest) }
+            return SortAction(source: source.escapedPath, destination: "", kind: .failed, sopInstanceUID: uid,
+                              reason: "not sorted: the manifest could not be written (\(error.text))")
+        }
+        if outcome.removeSource {
+            var why: String?
+            if outcome.verified == nil || regularFileIdentity(outcome.dest) != outcome.verified {
+                // Never remove a source unless DEST holds its content in a regular file (not a link).
+                why = "not removed: \(outcome.dest.pathString) is not a verified regular copy of it"
+            } else if source.withCPath({ unlink($0) }) != 0 {
+                why = "cannot remove the source: \(Errno.current.text)"
+            }
+            if let why {
+                // The line said the source goes; it stays: a second line says so (the later line counts).
+                action = SortAction(source: action.source, destination: action.destination, kind: outcome.kind == .exists ? .exists : outcome.keptKind,
+                                    renamed: outcome.renamed, sourceKept: true, sopInstanceUID: uid, reason: why)
+                try? writeLine(action)
+            }
+        }
+        return action
+    }
+
     /// How `--move` treats a source: a symbolic link is never moved (its target's content is
-    /// copied and the link removed); a source whose folder cannot be written is copied and kept.
-    private func moveStrategy(_ source: PathBytes) -> (isLink: Bool, removable: Errno?) {
-        let isLink = isSymlink(source)
-        let parent: PathBytes = source.lastIndex(of: UInt8(ascii: "/")).map { $0 == 0 ? [UInt8(ascii: "/")] : Array(source[..<$0]) } ?? Array(".".utf8)
-        let ok = parent.withCPath { faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) } == 0
-        return (isLink, ok ? nil : Errno.current)
+    /// copied and the link removed); a source that cannot be removed (its folder cannot be
+    /// written, or it is another user's file in a sticky folder) is copied and kept. The dry run
+    /// asks the same question.
+    func moveStrategy(_ source: PathBytes) -> (isLink: Bool, removable: Errno?) {
+        var st = stat()
+        guard source.withCPath({ lstat($0, &st) }) == 0 else { return (false, Errno.current) }
+        let isLink = st.st_mode & S_IFMT == S_IFLNK
+        let parent = parentPath(source)
+        if parent.withCPath({ faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) }) != 0 { return (isLink, Errno.current) }
+        // unlink(2) in a sticky folder: only the file's owner, the folder's owner, or CAP_FOWNER.
+        var folder = stat()
+        if parent.withCPath({ stat($0, &folder) }) == 0, folder.st_mode & mode_t(S_ISVTX) != 0,
+           geteuid() != st.st_uid, geteuid() != folder.st_uid, !processHasCapFowner {
+            return (isLink, Errno(EPERM))
+        }
+        return (isLink, nil)
     }
 
     /// The outcome for a file found already at `dest` (`k > 0`: a suffixed name).
-    private func existing(_ source: PathBytes, _ dest: PathBytes, _ k: Int) -> Outcome {
-        var o = Outcome(dest: dest, kind: .exists, renamed: k > 0, placedNew: false)
-        guard options.mode == .move, entryPath(source) != entryPath(dest) else { return o }
+    private func existing(_ source: PathBytes, _ dest: PathBytes, _ k: Int, verified: FileIdentity?) -> Outcome {
+        var o = Outcome(dest: dest, kind: .exists, renamed: k > 0, placedNew: false, verified: verified)
+        // A source found at its own destination (DEST sorted into itself) stays.
+        guard options.mode == .move, !isSameEntry(source, dest) else { return o }
         let (isLink, removable) = moveStrategy(source)
         if let removable {
             o.sourceKept = true
@@ -130,6 +161,11 @@ extension SortJob {
                 linkRemoved = true
             }
         }
+        if options.mode == .link, let from = statPath(source)?.id.device, let to = deviceOfNearestExisting(dir), from != to {
+            // The real run's link(2) fails across file systems.
+            return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: Errno(EXDEV).text)
+        }
+        var verified: FileIdentity?
         let claim = claimName(dir: dir, name: name, uid: uid, claim: { (candidate: PathBytes) throws(Errno) -> Bool in
             planned.withLock { p in
                 if p[candidate] != nil || pathExistsNoFollow(candidate) { return false }
@@ -137,13 +173,23 @@ extension SortJob {
                 return true
             }
         }, same: { candidate in
-            if let earlier = planned.withLock({ $0[candidate] }) { return isSameFile(source, earlier) || sameContent(source, earlier) }
-            return isAlreadyThere(source, candidate)
-        }, uidAt: { candidate in sopInstanceUID(of: planned.withLock { $0[candidate] } ?? candidate) })
+            if let earlier = planned.withLock({ $0[candidate] }) {
+                // What the real run will find there: a link to `earlier` (--symlink), or its file.
+                if options.mode == .symlink {
+                    let target = symlinkTarget(earlier)
+                    return target == absolutePath(source) || target == canonicalPath(source)
+                }
+                return isSameFile(source, earlier) || sameContent(source, earlier)
+            }
+            return isAlreadyThere(source, candidate, verified: &verified)
+        }, uidAt: { candidate in
+            if let earlier = planned.withLock({ $0[candidate] }) { return sopInstanceUID(of: earlier) }
+            return sopInstanceUID(of: candidate, followingLinks: options.mode == .symlink)
+        })
         switch claim {
         case .failure(let e): return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: e.text)
         case .success(let (dest, k, exists)):
-            if exists { return existing(source, dest, k) }
+            if exists { return existing(source, dest, k, verified: verified) }
             return Outcome(dest: dest, kind: kind, renamed: k > 0, placedNew: true, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason)
         }
     }
@@ -176,21 +222,27 @@ extension SortJob {
             }
         }
         // A symbolic link is never placed itself: --symlink points at what it points to.
-        let symlinkTarget = options.mode == .symlink ? (isSymlink(source) ? canonicalPath(source) : absolutePath(source)) : []
+        let linkTarget = options.mode == .symlink ? symlinkTarget(source) : []
         // Moving a regular file: the copy is synced and verified before the source goes.
         let syncCopy = options.mode == .move && !sourceKept && !linkRemoved
+        // What the name placed (or found) holds: the source's own file (a hard link) or the copy.
+        var verified: FileIdentity?
+        let sourceFile = regularFileIdentity(source)
 
         let claim = claimName(dir: dir, name: name, uid: uid, claim: { (candidate: PathBytes) throws(Errno) -> Bool in
             if !viaCopy {
                 switch options.mode {
                 case .symlink:
-                    if symlinkTarget.withCPath({ t in candidate.withCPath { symlink(t, $0) } }) == 0 { return true }
+                    if linkTarget.withCPath({ t in candidate.withCPath { symlink(t, $0) } }) == 0 { return true }
                     if errno == EEXIST { return false }
                     throw Errno.current
                 default:
                     // --link and --move: a hard link of the file (of a symlink's target for --link).
                     let follow = options.mode == .link ? AT_SYMLINK_FOLLOW : 0
-                    if source.withCPath({ s in candidate.withCPath { linkat(AT_FDCWD, s, AT_FDCWD, $0, follow) } }) == 0 { return true }
+                    if source.withCPath({ s in candidate.withCPath { linkat(AT_FDCWD, s, AT_FDCWD, $0, follow) } }) == 0 {
+                        verified = sourceFile
+                        return true
+                    }
                     if errno == EEXIST { return false }
                     guard options.mode == .move, errno == EXDEV || errno == EPERM else { throw Errno.current }
                     viaCopy = true  // across file systems: copy, sync, verify, then remove the source
@@ -202,23 +254,29 @@ extension SortJob {
                 temp = try copyToTemporary(source, for: dir, sync: syncCopy)
                 if syncCopy && !sameContent(source, temp!) { throw Errno(EIO) }
             }
-            if linkPath(temp!, candidate) { return true }
+            if linkPath(temp!, candidate) {
+                verified = regularFileIdentity(temp!)
+                return true
+            }
             if errno == EXDEV {
                 // The folder is on another file system than DEST's temporary folder: copy beside it.
                 removeFile(temp!)
                 temp = try copyToTemporary(source, for: dir, sync: syncCopy, beside: true)
                 if syncCopy && !sameContent(source, temp!) { throw Errno(EIO) }
-                if linkPath(temp!, candidate) { return true }
+                if linkPath(temp!, candidate) {
+                    verified = regularFileIdentity(temp!)
+                    return true
+                }
             }
             if errno == EEXIST { return false }
             throw Errno.current
-        }, same: { isAlreadyThere(source, $0) })
+        }, same: { isAlreadyThere(source, $0, verified: &verified) }, uidAt: { sopInstanceUID(of: $0, followingLinks: options.mode == .symlink) })
         switch claim {
         case .failure(let e): throw e
         case .success(let (dest, k, exists)):
-            if exists { return existing(source, dest, k) }
+            if exists { return existing(source, dest, k, verified: verified) }
             return Outcome(dest: dest, kind: kind, renamed: k > 0, placedNew: true, removeSource: options.mode == .move && !sourceKept,
-                           keptKind: viaCopy ? .copied : .linked, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason)
+                           keptKind: viaCopy ? .copied : .linked, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason, verified: verified)
         }
     }
 
@@ -227,7 +285,7 @@ extension SortJob {
     /// (`same`). The next free suffix and the names claimed per SOP Instance UID are remembered per
     /// folder and name for the run, so the k-th file with one name costs O(1) attempts, not O(k).
     private func claimName(dir: PathBytes, name: PathBytes, uid: String, claim: (PathBytes) throws(Errno) -> Bool,
-                           same: (PathBytes) -> Bool, uidAt: (PathBytes) -> String? = { sopInstanceUID(of: $0) }) -> Result<(PathBytes, Int, Bool), Errno> {
+                           same: (PathBytes) -> Bool, uidAt: (PathBytes) -> String?) -> Result<(PathBytes, Int, Bool), Errno> {
         let key = joinPath(dir, name)
         // Files with one name are placed one after the other (grouped by name), so no other thread
         // changes this entry meanwhile.
@@ -274,15 +332,24 @@ extension SortJob {
         return .failure(Errno(EEXIST))
     }
 
-    /// A taken name: does it hold this file already (a link to it, the same file, identical content)?
-    private func isAlreadyThere(_ source: PathBytes, _ candidate: PathBytes) -> Bool {
-        if options.mode == .symlink, let target = readLink(candidate),
-           target == absolutePath(source) || target == canonicalPath(source) {
-            return true
+    /// What `--symlink` makes a link to: the source's absolute path, or, for a source that is a
+    /// link, the file it names.
+    private func symlinkTarget(_ source: PathBytes) -> PathBytes {
+        isSymlink(source) ? canonicalPath(source) : absolutePath(source)
+    }
+
+    /// A taken name: does it hold this file already? For `--symlink`, a link to it; for every
+    /// mode, a regular file (never followed through a link: a link left by a `--symlink` run is not
+    /// the file) that is the same file or has identical content, whose identity goes to `verified`.
+    private func isAlreadyThere(_ source: PathBytes, _ candidate: PathBytes, verified: inout FileIdentity?) -> Bool {
+        if let target = readLink(candidate) {
+            return options.mode == .symlink && (target == absolutePath(source) || target == canonicalPath(source))
         }
         // The same file: a move killed after linking and before removing the source, or a hard
         // link of it; identical content: a copy.
-        return isSameFile(source, candidate) || sameContent(source, candidate)
+        guard let id = regularFileMatching(source, candidate) else { return false }
+        verified = id
+        return true
     }
 
     /// A copy of `source` in a new temporary file `.dicomcrawler-PID-N-RANDOM.tmp` (created
@@ -322,10 +389,15 @@ struct NameState {
     var unknown: [Int] = []
 }
 
-/// The SOP Instance UID of a DICOM file (nil if it cannot be read or has none).
-func sopInstanceUID(of path: PathBytes) -> String? {
-    guard let fd = try? openFile(path, O_RDONLY) else { return nil }
+/// The SOP Instance UID of a DICOM file (nil if it cannot be read or has none, or is not a regular
+/// file: a FIFO or a device is never opened for reading; a symbolic link is followed only with
+/// `followingLinks`).
+func sopInstanceUID(of path: PathBytes, followingLinks: Bool = true) -> String? {
+    if followingLinks, statPath(path)?.isFile != true { return nil }
+    guard let fd = try? openFile(path, O_RDONLY | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW)) else { return nil }
     defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
     let file = DICOMReader.read(fileDescriptor: fd, options: ReadOptions(tags: [.sopInstanceUID]))
     guard file.error == nil, let uid = file.dataSet.string(.sopInstanceUID), !uid.isEmpty else { return nil }
     return uid

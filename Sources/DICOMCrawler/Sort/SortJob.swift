@@ -55,6 +55,10 @@ public final class SortJob: Sendable {
     let stopped = Mutex<String?>(nil)
     /// Nil in a dry run.
     private let manifest = Mutex<Manifest?>(nil)
+    /// `--move`: symbolic links among the sources left out because the file they name is sorted
+    /// through another source (by the identity of that file); what became of those files.
+    let linkTargets = Mutex<Set<FileIdentity>>([])
+    let targetActions = Mutex<[FileIdentity: (dest: PathBytes, action: SortAction)]>([:])
 
     public init(options: SortOptions) {
         self.options = options
@@ -69,7 +73,8 @@ public final class SortJob: Sendable {
     /// in walk order.
     public func run(progress: SortProgress? = nil, onAction: ((SortAction) -> Void)? = nil) -> SortReport {
         var report = SortReport()
-        let sources = distinctSources(&report)
+        let (sources, links) = distinctSources(&report)
+        if options.mode == .move { linkTargets.withLock { $0 = Set(links.map(\.target)) } }
         if !options.dryRun {
             if let e = makeDirectories(destRoot) {
                 report.sourceErrors.append("cannot create \(options.destination): \(e.text)")
@@ -86,7 +91,15 @@ public final class SortJob: Sendable {
                 report.sourceErrors.append("cannot create \(tempDir.pathString): \(e.text)")
                 return report
             }
+            guard isRealDirectory(tempDir) else {
+                report.sourceErrors.append("cannot use \(tempDir.pathString): not a folder (a symbolic link or a file is never written through)")
+                return report
+            }
             removeStaleTemporaries()
+        } else if let why = Manifest.notRegular(joinPath(destRoot, Manifest.name)) {
+            // The real run would refuse it before placing anything.
+            report.stopped = "cannot write \(joinPath(destRoot, Manifest.name).pathString): \(why)"
+            return report
         }
         var excluded: Set<FileIdentity> = statPath(destRoot).map { [$0.id] } ?? []
         if let t = statPath(tempDir) { excluded.insert(t.id) }
@@ -144,6 +157,13 @@ public final class SortJob: Sendable {
         }
         reading.finish()
         placing.finish()
+        if options.mode == .move {
+            for link in links where !isStopped() {
+                guard let action = removeLink(link.path, naming: link.target) else { continue }
+                report.add(action)
+                onAction?(action)
+            }
+        }
         report.stopped = report.stopped ?? stopped.withLock { $0 }
         if let m = manifest.withLock({ $0 }) {
             if report.stopped == nil {
@@ -156,28 +176,71 @@ public final class SortJob: Sendable {
 
     static let tempFolderName = Array(".dicomcrawler-tmp".utf8)
 
-    /// The sources as given, without repeats: a source naming the same folder or file as an
-    /// earlier one (`s` and `./s`, a symlink to it), or inside another source's folder where that
-    /// source's walk reaches it, is left out (it would be walked twice).
-    private func distinctSources(_ report: inout SortReport) -> [(String, PathBytes)] {
+    /// The sources as given, without repeats: a source naming the same folder or file as another
+    /// (`s` and `./s`, a symlink to it: compared by real path, the file a link names counting
+    /// once, and a name that is not a link kept rather than a link to it), or inside another
+    /// source's folder where that source's walk reaches it, is left out (it would be sorted twice).
+    /// Also returned: the symbolic links to files left out that way (`--move` removes them once
+    /// the file they name has been sorted).
+    private func distinctSources(_ report: inout SortReport) -> (sources: [(String, PathBytes)], links: [(path: PathBytes, target: FileIdentity)]) {
         let given = options.sources.map { ($0, trimTrailingSlashes(Array($0.utf8))) }
-        let real: [PathBytes?] = given.map { (_, root) in
+        let real: [(path: PathBytes, isDirectory: Bool, isLink: Bool, id: FileIdentity)?] = given.map { (_, root) in
             guard let info = statPath(root) else { return nil }
-            return info.isDirectory ? canonicalPath(root) : entryPath(root)
+            return (canonicalPath(root), info.isDirectory, isSymlink(root), info.id)
+        }
+        // For each real path, the source that stands for it: the first that is not a link, or the first.
+        var keeper: [PathBytes: Int] = [:]
+        for (i, r) in real.enumerated() {
+            guard let r else { continue }
+            if let k = keeper[r.path], !real[k]!.isLink || r.isLink { continue }
+            keeper[r.path] = i
         }
         let destReal = statPath(destRoot) != nil ? canonicalPath(destRoot) : nil
         var out: [(String, PathBytes)] = []
-        var seen: Set<PathBytes> = []
+        var links: [(path: PathBytes, target: FileIdentity)] = []
         for (i, g) in given.enumerated() {
             guard let r = real[i] else { out.append(g); continue }
-            if !seen.insert(r).inserted { continue }
-            let covered = given.indices.contains { j in
-                guard j != i, let outer = real[j], outer != r, statPath(given[j].1)?.isDirectory == true else { return false }
-                return walkReaches(outer, r, destReal)
+            let covered = keeper[r.path] != i || given.indices.contains { j in
+                guard j != i, let outer = real[j], outer.path != r.path, outer.isDirectory else { return false }
+                return walkReaches(outer.path, r.path, destReal)
             }
-            if !covered { out.append(g) }
+            if !covered {
+                out.append(g)
+            } else if r.isLink && !r.isDirectory && !links.contains(where: { isSameEntry($0.path, g.1) }) {
+                links.append((g.1, r.id))
+            }
         }
-        return out
+        return (out, links)
+    }
+
+    /// `--move`: a link among the sources whose file was sorted through another source is removed
+    /// (after its manifest line, `exists (symlink removed)`), as a link given alone would be; it
+    /// stays when that file was not sorted, or when the name is no longer a link. Nil: nothing to say.
+    private func removeLink(_ link: PathBytes, naming target: FileIdentity) -> SortAction? {
+        guard let (dest, done) = targetActions.withLock({ $0[target] }), [.copied, .moved, .linked, .exists].contains(done.kind),
+              isSymlink(link) else { return nil }
+        var action = SortAction(source: link.escapedPath, destination: done.destination, kind: .exists, linkRemoved: true,
+                                sopInstanceUID: done.sopInstanceUID)
+        var why: String?
+        if !options.dryRun && regularFileIdentity(dest) == nil {
+            why = "not removed: \(dest.pathString) is not a regular file"
+        } else if let e = moveStrategy(link).removable {
+            why = "cannot remove the source: \(e.text)"
+        }
+        if let why {
+            action = SortAction(source: action.source, destination: action.destination, kind: .exists, sourceKept: true,
+                                sopInstanceUID: done.sopInstanceUID, reason: why)
+            if !options.dryRun { try? writeLine(action) }
+            return action
+        }
+        if options.dryRun { return action }
+        do { try writeLine(action) } catch { return nil }
+        if link.withCPath({ unlink($0) }) != 0 {
+            action = SortAction(source: action.source, destination: action.destination, kind: .exists, sourceKept: true,
+                                sopInstanceUID: done.sopInstanceUID, reason: "cannot remove the source: \(Errno.current.text)")
+            try? writeLine(action)
+        }
+        return action
     }
 
     /// Whether a walk of the folder `outer` (a real path) meets `inner` (a real path below it).

@@ -98,16 +98,34 @@ func copyContents(from src: Int32, to dst: Int32) throws(Errno) {
 
 /// Byte-for-byte comparison of two files.
 func sameContent(_ a: PathBytes, _ b: PathBytes) -> Bool {
-    guard let fa = try? openFile(a, O_RDONLY) else { return false }
+    guard let fa = try? openFile(a, O_RDONLY | O_NONBLOCK) else { return false }
     defer { close(fa) }
-    guard let fb = try? openFile(b, O_RDONLY) else { return false }
+    guard let fb = try? openFile(b, O_RDONLY | O_NONBLOCK) else { return false }
     defer { close(fb) }
+    return sameBytes(fa, fb)
+}
+
+/// The identity of the regular file named `candidate` (the entry itself: never through a symbolic
+/// link, never a FIFO or a device) when it is `source`'s file or holds the same bytes; else nil.
+func regularFileMatching(_ source: PathBytes, _ candidate: PathBytes) -> FileIdentity? {
+    guard let fc = try? openFile(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+    defer { close(fc) }
+    var st = stat()
+    guard fstat(fc, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+    guard let fs = try? openFile(source, O_RDONLY | O_NONBLOCK) else { return nil }
+    defer { close(fs) }
+    return sameBytes(fs, fc) ? FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : nil
+}
+
+/// Byte-for-byte comparison of two open files (regular files only).
+private func sameBytes(_ fa: Int32, _ fb: Int32) -> Bool {
     var sa = stat(), sb = stat()
-    guard fstat(fa, &sa) == 0, fstat(fb, &sb) == 0, sa.st_size == sb.st_size else { return false }
+    guard fstat(fa, &sa) == 0, fstat(fb, &sb) == 0, sa.st_mode & S_IFMT == S_IFREG, sb.st_mode & S_IFMT == S_IFREG,
+          sa.st_size == sb.st_size else { return false }
     if sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino { return true }
     var ba = [UInt8](repeating: 0, count: 1 << 16), bb = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        guard let na = try? readFully(fa, into: &ba), let nb = try? readFully(fb, into: &bb),
+        guard let na = try? readFully(fa, into: &ba, at: nil), let nb = try? readFully(fb, into: &bb, at: nil),
               na == nb else { return false }
         if na == 0 { return true }
         if ba.prefix(na) != bb.prefix(na) { return false }

@@ -70,3 +70,54 @@ struct FileStamp: Equatable {
         return path.withCPath({ stat($0, &st) }) == 0 ? FileStamp(st) : .unknown
     }
 }
+
+/// `lstat`: the identity of the entry itself when it is a regular file (nil for a symbolic link,
+/// a folder, a FIFO, a device, or nothing).
+func regularFileIdentity(_ path: PathBytes) -> FileIdentity? {
+    var st = stat()
+    guard path.withCPath({ lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+    return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+}
+
+/// The device of `path`, or of its nearest existing parent when it does not exist yet (where a
+/// file made there would be).
+func deviceOfNearestExisting(_ path: PathBytes) -> UInt64? {
+    var p = path
+    while true {
+        if let s = statPath(p) { return s.id.device }
+        guard let slash = p.lastIndex(of: UInt8(ascii: "/")) else { return statPath(Array(".".utf8))?.id.device }
+        if slash == 0 { return statPath([UInt8(ascii: "/")])?.id.device }
+        p = Array(p[..<slash])
+    }
+}
+
+/// The folder a path's entry is in (`.` for a bare name).
+func parentPath(_ path: PathBytes) -> PathBytes {
+    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return Array(".".utf8) }
+    return slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
+}
+
+/// Whether two paths name one directory entry (the same name in the same folder, however the
+/// folder is reached: `./a`, a symlinked folder, a bind mount).
+func isSameEntry(_ a: PathBytes, _ b: PathBytes) -> Bool {
+    guard lastComponent(a) == lastComponent(b), let x = statPath(parentPath(a)), let y = statPath(parentPath(b)) else { return false }
+    return x.id == y.id
+}
+
+/// Whether this process may remove other users' files from a sticky folder (CAP_FOWNER in its
+/// effective capabilities; as root when they cannot be read).
+let processHasCapFowner: Bool = {
+    if let status = try? readWholeFile(Array("/proc/self/status".utf8)) {
+        for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("CapEff:".utf8)) {
+            let hex = String(decoding: line.dropFirst("CapEff:".count).filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }, as: UTF8.self)
+            if let caps = UInt64(hex, radix: 16) { return caps & (1 << 3) != 0 }
+        }
+    }
+    return geteuid() == 0
+}()
+
+/// Whether the entry itself (`lstat`: not a symbolic link to one) is a folder.
+func isRealDirectory(_ path: PathBytes) -> Bool {
+    var st = stat()
+    return path.withCPath { lstat($0, &st) } == 0 && st.st_mode & S_IFMT == S_IFDIR
+}
