@@ -125,7 +125,7 @@ extension SortJob {
     }
 
     /// The outcome for a file found already at `dest` (`k > 0`: a suffixed name).
-    private func existing(_ source: PathBytes, _ dest: PathBytes, _ k: Int, verified: FileIdentity?) -> Outcome {
+    func existing(_ source: PathBytes, _ dest: PathBytes, _ k: Int, verified: FileIdentity?) -> Outcome {
         var o = Outcome(dest: dest, kind: .exists, renamed: k > 0, placedNew: false, verified: verified)
         // A source found at its own destination (DEST sorted into itself) stays.
         guard options.mode == .move, !isSameEntry(source, dest) else { return o }
@@ -138,60 +138,6 @@ extension SortJob {
             o.linkRemoved = isLink
         }
         return o
-    }
-
-    /// The dry run: the same rules as `place` against DEST as it is and the files planned before
-    /// in this run, without touching anything.
-    private func plan(_ source: PathBytes, _ dir: PathBytes, _ name: PathBytes, _ uid: String) -> Outcome {
-        var kind: SortAction.Kind = switch options.mode {
-        case .copy: .copied
-        case .move: .moved
-        case .link: .linked
-        case .symlink: .symlinked
-        }
-        var sourceKept = false, linkRemoved = false, reason = ""
-        if options.mode == .move {
-            let (isLink, removable) = moveStrategy(source)
-            if let removable {
-                kind = .copied
-                sourceKept = true
-                reason = "cannot remove the source: \(removable.text)"
-            } else if isLink {
-                kind = .copied
-                linkRemoved = true
-            }
-        }
-        if options.mode == .link, let from = statPath(source)?.id.device, let to = deviceOfNearestExisting(dir), from != to {
-            // The real run's link(2) fails across file systems.
-            return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: Errno(EXDEV).text)
-        }
-        var verified: FileIdentity?
-        let claim = claimName(dir: dir, name: name, uid: uid, claim: { (candidate: PathBytes) throws(Errno) -> Bool in
-            planned.withLock { p in
-                if p[candidate] != nil || pathExistsNoFollow(candidate) { return false }
-                p[candidate] = source
-                return true
-            }
-        }, same: { candidate in
-            if let earlier = planned.withLock({ $0[candidate] }) {
-                // What the real run will find there: a link to `earlier` (--symlink), or its file.
-                if options.mode == .symlink {
-                    let target = symlinkTarget(earlier)
-                    return target == absolutePath(source) || target == canonicalPath(source)
-                }
-                return isSameFile(source, earlier) || sameContent(source, earlier)
-            }
-            return isAlreadyThere(source, candidate, verified: &verified)
-        }, uidAt: { candidate in
-            if let earlier = planned.withLock({ $0[candidate] }) { return sopInstanceUID(of: earlier) }
-            return sopInstanceUID(of: candidate, followingLinks: options.mode == .symlink)
-        })
-        switch claim {
-        case .failure(let e): return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: e.text)
-        case .success(let (dest, k, exists)):
-            if exists { return existing(source, dest, k, verified: verified) }
-            return Outcome(dest: dest, kind: kind, renamed: k > 0, placedNew: true, sourceKept: sourceKept, linkRemoved: linkRemoved, reason: reason)
-        }
     }
 
     /// Places a file without ever overwriting: each candidate name is claimed with `link(2)` (or
@@ -284,7 +230,7 @@ extension SortJob {
     /// `claim`, which returns false when the name is taken), or a taken one holding the same file
     /// (`same`). The next free suffix and the names claimed per SOP Instance UID are remembered per
     /// folder and name for the run, so the k-th file with one name costs O(1) attempts, not O(k).
-    private func claimName(dir: PathBytes, name: PathBytes, uid: String, claim: (PathBytes) throws(Errno) -> Bool,
+    func claimName(dir: PathBytes, name: PathBytes, uid: String, claim: (PathBytes) throws(Errno) -> Bool,
                            same: (PathBytes) -> Bool, uidAt: (PathBytes) -> String?) -> Result<(PathBytes, Int, Bool), Errno> {
         let key = joinPath(dir, name)
         // Files with one name are placed one after the other (grouped by name), so no other thread
@@ -334,14 +280,14 @@ extension SortJob {
 
     /// What `--symlink` makes a link to: the source's absolute path, or, for a source that is a
     /// link, the file it names.
-    private func symlinkTarget(_ source: PathBytes) -> PathBytes {
+    func symlinkTarget(_ source: PathBytes) -> PathBytes {
         isSymlink(source) ? canonicalPath(source) : absolutePath(source)
     }
 
     /// A taken name: does it hold this file already? For `--symlink`, a link to it; for every
     /// mode, a regular file (never followed through a link: a link left by a `--symlink` run is not
     /// the file) that is the same file or has identical content, whose identity goes to `verified`.
-    private func isAlreadyThere(_ source: PathBytes, _ candidate: PathBytes, verified: inout FileIdentity?) -> Bool {
+    func isAlreadyThere(_ source: PathBytes, _ candidate: PathBytes, verified: inout FileIdentity?) -> Bool {
         if let target = readLink(candidate) {
             return options.mode == .symlink && (target == absolutePath(source) || target == canonicalPath(source))
         }
@@ -379,58 +325,4 @@ extension SortJob {
         createdDirs.withLock { _ = $0.insert(path) }
         return nil
     }
-}
-
-/// Per folder and file name in one run: all suffixes below `next` are taken; which of them were
-/// claimed for which SOP Instance UID; which were found taken by files of unknown content.
-struct NameState {
-    var next = 0
-    var byUID: [String: [Int]] = [:]
-    var unknown: [Int] = []
-}
-
-/// The SOP Instance UID of a DICOM file (nil if it cannot be read or has none, or is not a regular
-/// file: a FIFO or a device is never opened for reading; a symbolic link is followed only with
-/// `followingLinks`).
-func sopInstanceUID(of path: PathBytes, followingLinks: Bool = true) -> String? {
-    if followingLinks, statPath(path)?.isFile != true { return nil }
-    guard let fd = try? openFile(path, O_RDONLY | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW)) else { return nil }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-    let file = DICOMReader.read(fileDescriptor: fd, options: ReadOptions(tags: [.sopInstanceUID]))
-    guard file.error == nil, let uid = file.dataSet.string(.sopInstanceUID), !uid.isEmpty else { return nil }
-    return uid
-}
-
-/// Whether the path itself (not what it points to) is a symbolic link.
-func isSymlink(_ path: PathBytes) -> Bool {
-    var st = stat()
-    return path.withCPath { lstat($0, &st) } == 0 && st.st_mode & S_IFMT == S_IFLNK
-}
-
-/// The path of a directory entry with its folder resolved (`realpath` of the folder, then the
-/// name): two paths naming one entry give the same result, even when the entry is a symlink.
-func entryPath(_ path: PathBytes) -> PathBytes {
-    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return joinPath(canonicalPath(Array(".".utf8)), path) }
-    return joinPath(canonicalPath(slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])), Array(path[(slash + 1)...]))
-}
-
-/// `IM1.dcm`, `IM1_1.dcm`, `IM1_2.dcm`, ...
-func suffixed(_ name: PathBytes, _ k: Int) -> PathBytes {
-    if k == 0 { return name }
-    if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
-        return Array(name[..<dot]) + Array("_\(k)".utf8) + Array(name[dot...])
-    }
-    return name + Array("_\(k)".utf8)
-}
-
-/// The name a suffix was added to: `IM1_3.dcm` → `IM1.dcm` (files that may compete for one name
-/// are placed one after the other).
-func unsuffixed(_ name: PathBytes) -> PathBytes {
-    let dot = name.lastIndex(of: UInt8(ascii: ".")).flatMap { $0 > name.startIndex ? $0 : nil } ?? name.endIndex
-    var i = dot
-    while i > name.startIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name[i - 1]) { i -= 1 }
-    guard i < dot, i > name.startIndex + 1, name[i - 1] == UInt8(ascii: "_") else { return name }
-    return Array(name[..<(i - 1)]) + Array(name[dot...])
 }

@@ -121,3 +121,9 @@ func isRealDirectory(_ path: PathBytes) -> Bool {
     var st = stat()
     return path.withCPath { lstat($0, &st) } == 0 && st.st_mode & S_IFMT == S_IFDIR
 }
+
+/// Whether the path itself (not what it points to) is a symbolic link.
+func isSymlink(_ path: PathBytes) -> Bool {
+    var st = stat()
+    return path.withCPath { lstat($0, &st) } == 0 && st.st_mode & S_IFMT == S_IFLNK
+}

@@ -124,3 +124,10 @@ func unescapePath(_ text: String) -> PathBytes? {
     }
     return out
 }
+
+/// The path of a directory entry with its folder resolved (`realpath` of the folder, then the
+/// name): two paths naming one entry give the same result, even when the entry is a symlink.
+func entryPath(_ path: PathBytes) -> PathBytes {
+    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return joinPath(canonicalPath(Array(".".utf8)), path) }
+    return joinPath(canonicalPath(slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])), Array(path[(slash + 1)...]))
+}
