@@ -6,24 +6,7 @@ extension SortJob {
     /// The dry run: the same rules as `place` against DEST as it is and the files planned before
     /// in this run, without touching anything.
     func plan(_ source: PathBytes, _ dir: PathBytes, _ name: PathBytes, _ uid: String) -> Outcome {
-        var kind: SortAction.Kind = switch options.mode {
-        case .copy: .copied
-        case .move: .moved
-        case .link: .linked
-        case .symlink: .symlinked
-        }
-        var sourceKept = false, linkRemoved = false, reason = ""
-        if options.mode == .move {
-            let (isLink, removable) = moveStrategy(source)
-            if let removable {
-                kind = .copied
-                sourceKept = true
-                reason = "cannot remove the source: \(removable.text)"
-            } else if isLink {
-                kind = .copied
-                linkRemoved = true
-            }
-        }
+        let (kind, sourceKept, linkRemoved, reason) = intent(for: source)
         if options.mode == .link, let from = statPath(source)?.id.device, let to = deviceOfNearestExisting(dir), from != to {
             // The real run's link(2) fails across file systems.
             return Outcome(dest: [], kind: .failed, renamed: false, placedNew: false, reason: Errno(EXDEV).text)

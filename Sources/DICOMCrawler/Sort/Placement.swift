@@ -140,33 +140,29 @@ extension SortJob {
         return o
     }
 
+    /// What placing `source` will do, before any name is claimed: the action, whether a move keeps
+    /// its source (it cannot be removed) or removes only a link (the file it names is copied), and why.
+    func intent(for source: PathBytes) -> (kind: SortAction.Kind, sourceKept: Bool, linkRemoved: Bool, reason: String) {
+        switch options.mode {
+        case .copy: return (.copied, false, false, "")
+        case .link: return (.linked, false, false, "")
+        case .symlink: return (.symlinked, false, false, "")
+        case .move:
+            let (isLink, removable) = moveStrategy(source)
+            if let removable { return (.copied, true, false, "cannot remove the source: \(removable.text)") }
+            return isLink ? (.copied, false, true, "") : (.moved, false, false, "")
+        }
+    }
+
     /// Places a file without ever overwriting: each candidate name is claimed with `link(2)` (or
     /// `symlink(2)`), which fails when the name exists; a taken name holding this file or identical
     /// content means the file is already there.
     private func place(_ source: PathBytes, in dir: PathBytes, name: PathBytes, uid: String) throws(Errno) -> Outcome {
         var temp: PathBytes? = nil
         defer { if let temp { removeFile(temp) } }
-        var viaCopy = options.mode == .copy
-        var kind: SortAction.Kind = switch options.mode {
-        case .copy: .copied
-        case .move: .moved
-        case .link: .linked
-        case .symlink: .symlinked
-        }
-        var sourceKept = false, linkRemoved = false, reason = ""
-        if options.mode == .move {
-            let (isLink, removable) = moveStrategy(source)
-            if let removable {
-                viaCopy = true
-                kind = .copied
-                sourceKept = true
-                reason = "cannot remove the source: \(removable.text)"
-            } else if isLink {
-                viaCopy = true
-                kind = .copied
-                linkRemoved = true
-            }
-        }
+        let (kind, sourceKept, linkRemoved, reason) = intent(for: source)
+        // A copy: asked for, or a move that cannot remove the source or moves what a link names.
+        var viaCopy = options.mode == .copy || sourceKept || linkRemoved
         // A symbolic link is never placed itself: --symlink points at what it points to.
         let linkTarget = options.mode == .symlink ? symlinkTarget(source) : []
         // Moving a regular file: the copy is synced and verified before the source goes.
