@@ -29,7 +29,18 @@ struct CSVSink: TableSink {
 
     private static let formulaStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
 
-    private mutating func appendField(_ u: ArraySlice<UInt8>) {
+    /// A row of text cells, appended without a copy of each cell.
+    mutating func row(_ cells: [String]) {
+        for (i, cell) in cells.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            var text = cell
+            if excelSafe, let first = text.utf8.first, Self.formulaStarts.contains(first) { text = "'" + text }
+            text.withUTF8 { appendField($0) }
+        }
+        bytes.append(0x0A)
+    }
+
+    private mutating func appendField<C: Collection>(_ u: C) where C.Element == UInt8 {
         var needsQuotes = false
         for b in u where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
             needsQuotes = true
