@@ -221,4 +221,29 @@ final class TagsTrustTests: XCTestCase {
         XCTAssertTrue(dump.stdout.contains("[BEFORE-THE-ZEROS]"), dump.stdout)
         XCTAssertTrue(dump.stdout.contains("zero bytes from byte"), dump.stdout)
     }
+
+    /// A damaged spill (a column numbered out of order, far out of range) is refused as damaged
+    /// (exit 1), never trusted, never a crash.
+    func testADamagedSpillIsRefusedNotTrusted() throws {
+        let t = try FixtureTree()
+        try makeTree(t)
+        try killedRun(t)
+        let state = try t.read("all.csv.progress/state")
+        let spillPath = t.path + "/all.csv.progress/spill"
+        let length = Int(state.split(separator: "\n").first { $0.hasPrefix("spill ") }!.dropFirst(6))!
+        // A column record with the id Int.max, appended after what was committed, and committed.
+        var record: [UInt8] = [UInt8(ascii: "C")]
+        var v = UInt64(Int.max)
+        while v >= 0x80 { record.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        record += [UInt8(v), 8] + Array("00100020".utf8)
+        let fd = open(spillPath, O_WRONLY)
+        XCTAssertEqual(pwrite(fd, record, record.count, off_t(length)), record.count)
+        close(fd)
+        try state.replacingOccurrences(of: "spill \(length)", with: "spill \(length + record.count)")
+            .write(toFile: t.path + "/all.csv.progress/state", atomically: true, encoding: .utf8)
+        let r = try runTool(args + ["--resume"], cwd: t.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is damaged"), r.stderr)
+        XCTAssertFalse(t.exists("all.csv"))
+    }
 }

@@ -35,7 +35,7 @@ final class SpillTests: XCTestCase {
         file.appendUnreadable(path: Array("y".utf8), reason: "truncated at byte 5")
         file.appendRow(path: [], cells: [])
         try file.flush(sync: true)
-        let records = try readAll(p, length: file.committedLength)
+        let records = try readAll(p, length: file.writtenLength)
         XCTAssertEqual(records, [
             .file(path: odd[...], stamp: stamp),
             .column(id: 0, key: "00100010"),
@@ -53,7 +53,7 @@ final class SpillTests: XCTestCase {
         let file = try AppendFile(p, keep: 0)
         file.appendColumn(id: 0, key: "00100010")
         try file.flush(sync: true)
-        let committed = file.committedLength
+        let committed = file.writtenLength
         file.appendColumn(id: 1, key: "00100020")  // written after the last commit: a killed run's tail
         try file.flush(sync: false)
         XCTAssertEqual(try readAll(p, length: committed), [.column(id: 0, key: "00100010")])
@@ -61,7 +61,7 @@ final class SpillTests: XCTestCase {
         let again = try AppendFile(p, keep: committed)
         again.appendColumn(id: 1, key: "00100030")
         try again.flush(sync: true)
-        XCTAssertEqual(try readAll(p, length: again.committedLength), [.column(id: 0, key: "00100010"), .column(id: 1, key: "00100030")])
+        XCTAssertEqual(try readAll(p, length: again.writtenLength), [.column(id: 0, key: "00100010"), .column(id: 1, key: "00100030")])
     }
 
     func testDamagedSpillIsAnErrorNotARow() throws {
@@ -69,12 +69,18 @@ final class SpillTests: XCTestCase {
         let file = try AppendFile(p, keep: 0)
         file.appendRow(path: Array("a".utf8), cells: [(0, "value")])
         try file.flush(sync: true)
-        let length = file.committedLength
+        let length = file.writtenLength
         // Cut inside the record.
         XCTAssertThrowsError(try readAll(p, length: length - 2)) { XCTAssertEqual($0 as? Errno, Errno(EIO)) }
         // A claimed length past the end.
         try Data([UInt8(ascii: "U"), 0xFF, 0xFF, 0x03]).write(to: URL(fileURLWithPath: dir + "/long"))
         XCTAssertThrowsError(try readAll(path("long"), length: 4)) { XCTAssertEqual($0 as? Errno, Errno(EIO)) }
+        // A row claiming 2^62 cells: damage, not an allocation.
+        try Data([UInt8(ascii: "R"), 1, UInt8(ascii: "a"), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0, 0]).write(to: URL(fileURLWithPath: dir + "/cells"))
+        XCTAssertThrowsError(try readAll(path("cells"), length: 13)) { XCTAssertEqual($0 as? Errno, Errno(EIO)) }
+        // A varint running past the committed end.
+        try Data([UInt8(ascii: "C"), 0x80, 0x80, 0x01, 0]).write(to: URL(fileURLWithPath: dir + "/end"))
+        XCTAssertThrowsError(try readAll(path("end"), length: 2)) { XCTAssertEqual($0 as? Errno, Errno(EIO)) }
         // An unknown record kind.
         try Data([UInt8(ascii: "Q"), 0]).write(to: URL(fileURLWithPath: dir + "/kind"))
         XCTAssertThrowsError(try readAll(path("kind"), length: 2)) { XCTAssertEqual($0 as? Errno, Errno(EIO)) }

@@ -10,7 +10,6 @@ final class WorkerPool: @unchecked Sendable {
     private var workAvailable = pthread_cond_t()
     private var workDone = pthread_cond_t()
     private var tasks: [() -> Void] = []
-    private var pending = 0
     private var stopping = false
     private var threads: [pthread_t] = []
 
@@ -55,7 +54,6 @@ final class WorkerPool: @unchecked Sendable {
             pthread_mutex_unlock(&mutex)
             task()
             pthread_mutex_lock(&mutex)
-            pending -= 1
             pthread_cond_broadcast(&workDone)
             pthread_mutex_unlock(&mutex)
         }
@@ -100,7 +98,6 @@ final class WorkerPool: @unchecked Sendable {
                 batch.remaining -= range.count
                 pthread_mutex_unlock(&self.mutex)
             }
-            pending += 1
             start += size
         }
         pthread_cond_broadcast(&workAvailable)

@@ -57,7 +57,8 @@ public final class CrawlJob: Sendable {
     /// order of `directories`.
     public func run(_ directories: [String], progress: CrawlProgress? = nil, onReport: ((CrawlReport) -> Void)? = nil) -> [CrawlReport] {
         let jobs = options.jobs
-        // 1. Walk each DIR (in parallel) to find the folders the templates name.
+        // 1. Walk each DIR to find the folders the templates name, and scan them (the DICOM count,
+        // the first file's values).
         // A DIR given again (`d d`, `d ./d`) is crawled once: its report says which one it is.
         var firstOf: [PathBytes: String] = [:]
         let sameAs: [String?] = directories.map { dir in
@@ -74,7 +75,7 @@ public final class CrawlJob: Sendable {
             (walked, scansByDir) = walkAndScan(directories, sameAs, progress)
         }
 
-        // 3. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
+        // 2. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
         // uses more threads than there are cores.
         let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
             var report = walked[d].report
@@ -86,7 +87,8 @@ public final class CrawlJob: Sendable {
         return reports
     }
 
-    /// Folders listed and scanned in one pass, by `ioThreads` threads across all DIRs (symlinked
+    /// Folders listed and scanned in one pass across all DIRs by `jobs` threads, joined by up to
+    /// `ioThreads` once the storage proves slow (symlinked
     /// folders are not followed, so no folder is met twice).
     private func walkAndScan(_ directories: [String], _ sameAs: [String?], _ progress: CrawlProgress?) -> ([WalkedDirectory], [[FolderScan]]) {
         let templates = options.templates.templates

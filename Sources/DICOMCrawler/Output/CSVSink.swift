@@ -16,28 +16,35 @@ struct CSVSink: TableSink {
     }
 
     mutating func row(_ cells: [ArraySlice<UInt8>]) {
-        for (i, f) in cells.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            if excelSafe, let first = f.first, Self.formulaStarts.contains(first) {
-                appendField([UInt8(ascii: "'")] + f)
-            } else {
-                appendField(f)
-            }
+        for (i, f) in cells.enumerated() { appendCell(f, first: i == 0) }
+        bytes.append(0x0A)
+    }
+
+    /// CSV holds no documents (`holdsDocuments` is false, so no job sends one): given one anyway, the
+    /// path and the JSON text are two cells.
+    mutating func row(path: String, document: ArraySlice<UInt8>) {
+        row([ArraySlice(path.utf8), document])
+    }
+
+    /// A row of text cells, appended without a copy of each cell.
+    mutating func row(_ cells: [String]) {
+        for (i, cell) in cells.enumerated() {
+            var text = cell
+            text.withUTF8 { appendCell($0, first: i == 0) }
         }
         bytes.append(0x0A)
     }
 
     private static let formulaStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
 
-    /// A row of text cells, appended without a copy of each cell.
-    mutating func row(_ cells: [String]) {
-        for (i, cell) in cells.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            var text = cell
-            if excelSafe, let first = text.utf8.first, Self.formulaStarts.contains(first) { text = "'" + text }
-            text.withUTF8 { appendField($0) }
+    /// A cell with its separator; with `excelSafe`, a formula-like one gets its leading `'`.
+    private mutating func appendCell<C: Collection>(_ cell: C, first: Bool) where C.Element == UInt8 {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        if excelSafe, let b = cell.first, Self.formulaStarts.contains(b) {
+            appendField([UInt8(ascii: "'")] + cell)
+        } else {
+            appendField(cell)
         }
-        bytes.append(0x0A)
     }
 
     private mutating func appendField<C: Collection>(_ u: C) where C.Element == UInt8 {

@@ -22,9 +22,6 @@ protocol TableSink {
 
 extension TableSink {
     static var holdsDocuments: Bool { false }
-    mutating func row(path: String, document: ArraySlice<UInt8>) {
-        preconditionFailure("\(Self.self) does not hold DICOM JSON documents")
-    }
     /// A row of text cells.
     mutating func row(_ cells: [String]) { row(cells.map { ArraySlice($0.utf8) }) }
 }

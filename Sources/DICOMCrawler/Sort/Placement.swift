@@ -92,6 +92,8 @@ extension SortJob {
             if outcome.verified == nil || regularFileIdentity(outcome.dest) != outcome.verified {
                 // Never remove a source unless DEST holds its content in a regular file (not a link).
                 why = "not removed: \(outcome.dest.pathString) is not a verified regular copy of it"
+            } else if let e = syncEntryAcrossFileSystems(outcome.dest, from: source) {
+                why = "not removed: the folder of \(outcome.dest.pathString) could not be synced: \(e.text)"
             } else if source.withCPath({ unlink($0) }) != 0 {
                 why = "cannot remove the source: \(Errno.current.text)"
             }

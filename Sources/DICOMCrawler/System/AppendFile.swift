@@ -6,12 +6,9 @@ import Glibc
 final class AppendFile {
     let path: PathBytes
     private let fd: Int32
-    private(set) var buffer: [UInt8] = []
-    /// Bytes written to the file (synced only at `flush(sync: true)`).
-    private(set) var committedLength: Int
-    var length: Int { committedLength + buffer.count }
-    /// Bytes appended and not yet written.
-    var pending: Int { buffer.count }
+    private var buffer: [UInt8] = []
+    /// Bytes written to the file (on disk only after `flush(sync: true)`).
+    private(set) var writtenLength: Int
 
     /// Opens (creating) the file and truncates it to `keep` bytes.
     init(_ path: PathBytes, keep: Int) throws(Errno) {
@@ -22,7 +19,7 @@ final class AppendFile {
             close(fd)
             throw e
         }
-        committedLength = keep
+        writtenLength = keep
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -34,8 +31,8 @@ final class AppendFile {
 
     /// Writes the buffer; with `sync`, also waits until it is on disk.
     func flush(sync: Bool) throws(Errno) {
-        try writeAll(fd, buffer, at: committedLength)
-        committedLength += buffer.count
+        try writeAll(fd, buffer, at: writtenLength)
+        writtenLength += buffer.count
         buffer.removeAll(keepingCapacity: true)
         if sync { try nothingOrErrno { fdatasync(fd) } }
     }

@@ -7,7 +7,10 @@ import Glibc
 /// `pauseHalfwayMS` is a test hook: it sleeps half-way through the write so a test can kill there.
 func writeFileAtomically(_ path: PathBytes, _ data: [UInt8], pauseHalfwayMS: Int? = nil) throws(Errno) {
     let tmp = temporaryName(for: path)
-    let fd = try openFile(tmp, O_WRONLY | O_CREAT | O_TRUNC)
+    // A new file, never one that is there: a name planted in the folder (a symlink to another file)
+    // is removed, not written through, and a name planted again meanwhile makes the write fail.
+    removeFile(tmp)
+    let fd = try openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)
     var ok = false
     defer { if !ok { removeFile(tmp) } }
     do {

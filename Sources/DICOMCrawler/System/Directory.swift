@@ -114,11 +114,3 @@ func makeDirectories(_ path: PathBytes) -> Errno? {
 }
 
 func removeDirectory(_ path: PathBytes) { _ = path.withCPath { rmdir($0) } }
-
-/// Removes the regular files directly in a folder, then the folder.
-func removeFolderAndFiles(_ path: PathBytes) {
-    if case .success(let entries) = listDirectory(path) {
-        for e in entries where e.kind == .file { removeFile(joinPath(path, e.name)) }
-    }
-    removeDirectory(path)
-}

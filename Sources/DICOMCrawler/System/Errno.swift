@@ -26,7 +26,8 @@ struct Errno: Error, Equatable, Sendable {
 }
 
 /// Runs a system call until it does not fail with EINTR: its non-negative result, or its errno
-/// thrown. The one place that retries interrupted calls (as swift-system's `valueOrErrno`).
+/// thrown. The crawler library's one place that retries interrupted calls (as swift-system's `valueOrErrno`; the
+/// reader and the template loader, in their own targets, each have their one read loop).
 @inline(__always)
 func valueOrErrno<T: BinaryInteger>(_ call: () -> T) throws(Errno) -> T {
     while true {

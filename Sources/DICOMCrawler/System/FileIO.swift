@@ -131,3 +131,18 @@ private func sameBytes(_ fa: Int32, _ fb: Int32) -> Bool {
         if ba.prefix(na) != bb.prefix(na) { return false }
     }
 }
+
+/// Before a source on another file system is removed: the folder holding its new name is synced,
+/// so that a power cut cannot lose both (the copy's data is synced already). On the same file
+/// system the rename-like link and unlink are ordered by its journal; nothing to do.
+func syncEntryAcrossFileSystems(_ dest: PathBytes, from source: PathBytes) -> Errno? {
+    guard let d = statPath(dest), let s = statPath(source), d.id.device != s.id.device else { return nil }
+    do {
+        let fd = try openFile(siblingPath(of: dest, named: "."), O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try nothingOrErrno { fsync(fd) }
+        return nil
+    } catch {
+        return error
+    }
+}

@@ -83,14 +83,15 @@ func absolutePath(_ path: PathBytes) -> PathBytes {
     if path.first == UInt8(ascii: "/") { return path }
     var buf = [CChar](repeating: 0, count: 4096)
     guard getcwd(&buf, buf.count) != nil else { return path }
-    return joinPath(Array(String(cString: buf).utf8), path)
+    return joinPath(buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, path)
 }
 
-/// `realpath(3)`, or the path itself if it cannot be resolved.
+/// `realpath(3)`, or the path itself if it cannot be resolved; bytes as they are (a name need not
+/// be UTF-8, and two names must never become one).
 func canonicalPath(_ p: PathBytes) -> PathBytes {
     guard let r = p.withCPath({ realpath($0, nil) }) else { return p }
     defer { free(r) }
-    return Array(String(cString: r).utf8)
+    return Array(UnsafeRawBufferPointer(start: r, count: strlen(r)))
 }
 
 /// The target of a symbolic link.
@@ -123,11 +124,4 @@ func unescapePath(_ text: String) -> PathBytes? {
         }
     }
     return out
-}
-
-/// The path of a directory entry with its folder resolved (`realpath` of the folder, then the
-/// name): two paths naming one entry give the same result, even when the entry is a symlink.
-func entryPath(_ path: PathBytes) -> PathBytes {
-    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return joinPath(canonicalPath(Array(".".utf8)), path) }
-    return joinPath(canonicalPath(slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])), Array(path[(slash + 1)...]))
 }

@@ -25,8 +25,8 @@ extension TagsJob {
                 try list.flushIfLarger(than: 1 << 20)
             }
             report.columns = columnKeys.count
-            var position = [Int](repeating: -1, count: (columnKeys.map(\.id).max() ?? -1) + 1)
-            for (i, column) in columnKeys.enumerated() { position[column.id] = i + 1 }  // column 0 is DicomPath
+            var position: [Int: Int] = [:]  // column id → position (0 is DicomPath); ids come from the file
+            for (i, column) in columnKeys.enumerated() { position[column.id] = i + 1 }
 
             let target: PathBytes
             switch destination {
@@ -57,9 +57,7 @@ extension TagsJob {
                     // The table is UTF-8: a path that is not (or has a backslash) is escaped reversibly.
                     cells[0] = String(validating: path, as: UTF8.self) != nil && !path.contains(UInt8(ascii: "\\")) ? path : ArraySlice(Array(path).escapedPath.utf8)
                     for i in 1..<cells.count { cells[i] = [] }
-                    for cell in rowCells where cell.id < position.count && position[cell.id] > 0 {
-                        cells[position[cell.id]] = cell.value
-                    }
+                    for cell in rowCells { if let at = position[cell.id] { cells[at] = cell.value } }
                     sink.row(cells)
                 case .document(let path, let json):
                     sink.row(path: Array(path).escapedPath, document: json)

@@ -32,7 +32,7 @@ struct DoneFiles: ~Copyable {
     }
 
     /// After the walk: every file the interrupted run did was met again.
-    mutating func checkNoneMissing(walked: Int) throws(TagsError) {
+    mutating func checkNoneMissing() throws(TagsError) {
         if checked < expected, let (donePath, _) = try nextFile() {
             throw changed("\(Array(donePath).pathString) was removed")
         }

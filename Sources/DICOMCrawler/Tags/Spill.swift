@@ -101,7 +101,7 @@ struct SpillReader: ~Copyable {
 
     /// The next record; nil at the end. A record that does not decode is an error (EIO).
     mutating func next() throws(Errno) -> SpillRecord? {
-        if fileOffset - (buffer.count - pos) >= end { return nil }
+        if consumed >= end { return nil }
         switch try byte() {
         case UInt8(ascii: "F"):
             let path = try bytes()
@@ -116,6 +116,8 @@ struct SpillReader: ~Copyable {
             let path = try bytes()
             let n = try varint()
             var cells: [SpillRecord.Cell] = []
+            // A cell takes at least two bytes: a count beyond what is left is damage, not a size.
+            guard n <= (end - consumed) / 2 else { throw Errno(EIO) }
             cells.reserveCapacity(n)
             for _ in 0..<n {
                 let id = try varint()
@@ -148,7 +150,11 @@ struct SpillReader: ~Copyable {
         }
     }
 
+    /// Bytes of the file decoded so far.
+    private var consumed: Int { fileOffset - (buffer.count - pos) }
+
     private mutating func byte() throws(Errno) -> UInt8 {
+        if consumed >= end { throw Errno(EIO) }  // a record running past the committed end
         try need(1)
         pos += 1
         return buffer[pos - 1]
@@ -175,7 +181,7 @@ struct SpillReader: ~Copyable {
 
     private mutating func bytes() throws(Errno) -> ArraySlice<UInt8> {
         let n = try varint()
-        if n > end - (fileOffset - (buffer.count - pos)) { throw Errno(EIO) }  // runs past the committed end
+        if n > end - consumed { throw Errno(EIO) }  // runs past the committed end
         try need(n)
         pos += n
         return buffer[(pos - n)..<pos]

@@ -73,7 +73,7 @@ public final class TagsJob {
         progressDir = outputPath + Array(".progress".utf8)
     }
 
-    func inProgress(_ name: String) -> PathBytes { progressDir + [UInt8(ascii: "/")] + Array(name.utf8) }
+    func inProgress(_ name: String) -> PathBytes { joinPath(progressDir, Array(name.utf8)) }
 
     /// `OUTPUT.unreadable.csv`: the files that could not be read, beside the table.
     var unreadablePath: PathBytes { outputPath + Array(".unreadable.csv".utf8) }
@@ -113,7 +113,7 @@ public final class TagsJob {
 
         // The table, then the list of unreadable files; then the progress state goes (everything in
         // the progress folder is ours, also temporary files a killed run left).
-        try assemble(spillLength: spill.committedLength, to: destination, onUnreadable: unreadable)
+        try assemble(spillLength: spill.writtenLength, to: destination, onUnreadable: unreadable)
         removeProgressFolder()
         return report
     }
@@ -258,7 +258,7 @@ public final class TagsJob {
         var index = 0  // files walked
         var batch: [(path: PathBytes, index: Int)] = []
         // The files an interrupted run did are checked, in walk order, against what it recorded.
-        var done = skip > 0 ? try DoneFiles(spill: inProgress("spill"), length: spill.committedLength, job: self) : nil
+        var done = skip > 0 ? try DoneFiles(spill: inProgress("spill"), length: spill.writtenLength, job: self) : nil
         // Each folder is read once: a DIR given again, or inside one given before, is skipped; a DIR
         // holding one given before does not enter it again. The progress folder is never read.
         var excluded: Set<FileIdentity> = statPath(progressDir).map { [$0.id] } ?? []
@@ -304,7 +304,7 @@ public final class TagsJob {
             report.problems += walk.problems
             report.loops += walk.loops
         }
-        try done?.checkNoneMissing(walked: index)
+        try done?.checkNoneMissing()
         try pipeline.submit(batch)
         try pipeline.finish()
         return index
@@ -364,7 +364,7 @@ public final class TagsJob {
     func commit(_ spill: AppendFile, files: Int) throws(TagsError) {
         do {
             try spill.flush(sync: true)
-            let state = ProgressState(fingerprint: options.fingerprint, files: files, spillLength: spill.committedLength)
+            let state = ProgressState(fingerprint: options.fingerprint, files: files, spillLength: spill.writtenLength)
             try writeFileAtomically(inProgress("state"), Array(state.text.utf8), pauseHalfwayMS: options.testPauseInWriteMS)
         } catch {
             throw TagsError(kind: .io, message: "cannot write the progress state in \(progressDir.pathString): \(error.text)")
@@ -375,14 +375,24 @@ public final class TagsJob {
     private func reload(spillLength: Int) throws(TagsError) {
         do throws(Errno) {
             var r = try SpillReader(inProgress("spill"), length: spillLength)
+            var previousFileHadNoRecord = false
             while let record = try r.next() {
                 switch record {
-                case .column(let id, let key): columns[key] = id
-                case .file: break
+                case .column(let id, let key):
+                    // Columns are declared once each, numbered in order: anything else is damage.
+                    guard id == columns.count, columns[key] == nil else { throw Errno(EIO) }
+                    columns[key] = id
+                case .file:
+                    // A walked file with no record after it before the next one was not DICOM.
+                    if previousFileHadNoRecord { report.notDICOM += 1 }
+                    previousFileHadNoRecord = true
+                    continue
                 case .row, .document: report.dicomFiles += 1
                 case .unreadable: report.unreadable += 1
                 }
+                previousFileHadNoRecord = false
             }
+            if previousFileHadNoRecord { report.notDICOM += 1 }
         } catch {
             throw damagedState(error)
         }

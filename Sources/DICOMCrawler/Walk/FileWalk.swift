@@ -21,7 +21,6 @@ struct FileWalk {
     private var visited: Set<FileIdentity> = []
     private(set) var problems: [WalkProblem] = []
     private(set) var loops: [WalkProblem] = []
-    private(set) var started = false
     /// Folders never entered (e.g. the destination of a sort inside its source).
     var excluded: Set<FileIdentity> = []
 
@@ -33,7 +32,6 @@ struct FileWalk {
 
     /// Starts the walk; fails when the root cannot be listed.
     mutating func start() -> Errno? {
-        started = true
         guard let info = statPath(root) else { return Errno.current }
         guard info.isDirectory else { return Errno(ENOTDIR) }
         visited.insert(info.id)

@@ -25,6 +25,6 @@ struct WalkingOptions: ParsableArguments {
     var showsProgress: Bool { !quiet && isatty(2) == 1 }
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if jobs < 1 || jobs > 1024 { throw ValidationError("--jobs must be 1 to 1024") }
     }
 }
