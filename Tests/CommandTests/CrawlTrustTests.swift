@@ -40,6 +40,37 @@ final class CrawlTrustTests: XCTestCase {
         }
     }
 
+    /// Two folders whose names differ only in bytes that are not UTF-8, given through symlinks, are
+    /// two folders (their real paths are compared as bytes).
+    func testFoldersWhoseNamesAreNotUTF8AreNotTakenForOne() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        for (byte, id) in [(UInt8(0xFC), "FC"), (UInt8(0xFD), "FD")] {
+            let dir = Array("\(t.path)/".utf8) + [byte]
+            for sub in [dir, dir + Array("/t1".utf8)] {
+                XCTAssertEqual((sub + [0]).withUnsafeBufferPointer { p in mkdir(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) }, 0)
+            }
+            let file = dir + Array("/t1/1.dcm".utf8) + [0]
+            let bytes = dicomFile(id: id)
+            file.withUnsafeBufferPointer { p in
+                let fd = open(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
+                _ = write(fd, bytes, bytes.count)
+                close(fd)
+            }
+            let link = Array("\(t.path)/link-\(id)".utf8) + [0], target = [byte, 0]
+            _ = target.withUnsafeBufferPointer { tp in link.withUnsafeBufferPointer { lp in
+                symlink(UnsafeRawPointer(tp.baseAddress!).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(lp.baseAddress!).assumingMemoryBound(to: CChar.self)) } }
+        }
+        let r = try runTool(["--templates", "t.json", "link-FC", "link-FD"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("the same folder"), r.stderr)
+        XCTAssertTrue(try t.read("link-FC/modal_data.csv").contains(",FC,"))
+        XCTAssertTrue(try t.read("link-FD/modal_data.csv").contains(",FD,"))
+        let tags = try runTool(["tags", "-q", "link-FC", "link-FD", "-o", "t.csv"], cwd: t.path)
+        XCTAssertEqual(tags.status, 0, tags.stderr)
+        XCTAssertEqual(try parseCSV(try t.read("t.csv")).rows.map { $0[0] }, ["link-FC/t1/1.dcm", "link-FD/t1/1.dcm"])
+    }
+
     func trimmed(_ dir: String) -> String { dir.hasSuffix("/") ? String(dir.dropLast()) : dir }
 
     func testAFolderThatCannotBeListedIsReportedOnce() throws {
