@@ -6,21 +6,8 @@ import XCTest
 /// Runs the built binary as the unprivileged user `nobody` (root reads every folder, so a folder
 /// that cannot be listed needs another user).
 func runToolAsNobody(_ args: [String], cwd: String) throws -> (status: Int32, stdout: String, stderr: String) {
-    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
-    let tool = FileManager.default.fileExists(atPath: bin.path) ? bin.path : repoRoot() + "/.build/debug/dicomcrawler"
     if getuid() != 0 { return try runTool(args, cwd: cwd) }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", tool] + args
-    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    return try runProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", toolPath()] + args, cwd: cwd)
 }
 
 final class CrawlTrustTests: XCTestCase {

@@ -3,12 +3,21 @@ import DICOMTestSupport
 import Foundation
 import XCTest
 
+/// The built `dicomcrawler` binary: beside the test bundle, or in .build/debug.
+func toolPath() -> String {
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
+    return FileManager.default.fileExists(atPath: bin.path) ? bin.path : repoRoot() + "/.build/debug/dicomcrawler"
+}
+
 /// Runs the built `dicomcrawler` binary.
 func runTool(_ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
+    try runProcess(toolPath(), args, cwd: cwd)
+}
+
+/// Runs a program to its end, with its exit status and what it printed.
+func runProcess(_ program: String, _ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
-    p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin
-        : URL(fileURLWithPath: repoRoot()).appendingPathComponent(".build/debug/dicomcrawler")
+    p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(), err = Pipe()

@@ -6,10 +6,6 @@ import XCTest
 /// Findings of an attack on the "Trust" fixes: each test states what the README promises and fails
 /// while the product breaks that promise. Ordered by severity (data loss first).
 
-func attackTool() -> String {
-    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
-    return FileManager.default.fileExists(atPath: bin.path) ? bin.path : repoRoot() + "/.build/debug/dicomcrawler"
-}
 
 /// Runs a shell command line (for redirections) with `$TOOL` set to the binary.
 func runShell(_ script: String, cwd: String) throws -> Int32 {
@@ -17,7 +13,7 @@ func runShell(_ script: String, cwd: String) throws -> Int32 {
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", script]
     p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-    p.environment = ["TOOL": attackTool(), "PATH": "/usr/bin:/bin"]
+    p.environment = ["TOOL": toolPath(), "PATH": "/usr/bin:/bin"]
     p.standardError = FileHandle.nullDevice
     try p.run()
     p.waitUntilExit()
@@ -30,9 +26,9 @@ func killTagsRun(_ args: [String], cwd: String, state: String, files: Int, asNob
     let p = Process()
     if asNobody && getuid() == 0 {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", attackTool()] + args
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", toolPath()] + args
     } else {
-        p.executableURL = URL(fileURLWithPath: attackTool())
+        p.executableURL = URL(fileURLWithPath: toolPath())
         p.arguments = args
     }
     p.currentDirectoryURL = URL(fileURLWithPath: cwd)

@@ -202,9 +202,8 @@ final class TagsCommandTests: XCTestCase {
 }
 
 func startTool(_ args: [String], cwd: String, environment: [String: String]? = nil) throws -> Process {
-    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
     let p = Process()
-    p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin : URL(fileURLWithPath: repoRoot() + "/.build/debug/dicomcrawler")
+    p.executableURL = URL(fileURLWithPath: toolPath())
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: cwd)
     if let environment { p.environment = environment }
