@@ -36,6 +36,13 @@ extension Parser {
     mutating func parseDataSet(group2Only: Bool, stopped: inout Bool) throws -> DataSet {
         let rootFrame = ItemFrame(charset: .default, end: nil, explicit: explicit, bigEndian: bigEndian, offset: input.offset)
         if group2Only { currentMeta = rootFrame } else { currentRoot = rootFrame }
+        // Room for what is usually kept, so that the array does not grow 1, 2, 4, 8: the file meta
+        // group has about 6 to 10 elements; a read of chosen tags keeps at most those.
+        if group2Only {
+            rootFrame.elements.reserveCapacity(10)
+        } else if let w = wanted {
+            rootFrame.elements.reserveCapacity(min(w.count, 64))
+        }
         var stack: [Frame] = [.item(rootFrame)]
         var depth = 0  // open sequences
 

@@ -58,13 +58,17 @@ struct Parser {
 
             var ts: TransferSyntax
             if let uidElement = file.meta[.transferSyntaxUID], let raw = uidElement.bytes {
-                let uid = TransferSyntax.clean(String(decoding: raw, as: UTF8.self))
-                if let known = TransferSyntax(uid: uid) {
-                    ts = known
+                if let native = TransferSyntax.native(rawUID: raw) {
+                    ts = native
                 } else {
-                    let probed = try probeEncoding()
-                    warnings.append("unknown transfer syntax '\(uid)': read as \(probed.name)")
-                    ts = probed
+                    let uid = TransferSyntax.clean(String(decoding: raw, as: UTF8.self))
+                    if let known = TransferSyntax(uid: uid) {
+                        ts = known
+                    } else {
+                        let probed = try probeEncoding()
+                        warnings.append("unknown transfer syntax '\(uid)': read as \(probed.name)")
+                        ts = probed
+                    }
                 }
             } else {
                 ts = try probeEncoding()

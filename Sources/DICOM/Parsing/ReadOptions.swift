@@ -45,15 +45,19 @@ public struct ReadOptions: Sendable {
     }
 
     private mutating func computeWanted() {
-        guard var t = tags else {
+        guard let t = tags else {
             wanted = nil
             lastWanted = nil
             return
         }
         lastWanted = t.max()
-        t.insert(.specificCharacterSet)
-        t.insert(.pixelRepresentation)
-        wanted = t.sorted()
+        // An array, not a copy of the set grown by two (callers often build options per file).
+        var w = Array(t)
+        w.reserveCapacity(t.count + 2)
+        if !t.contains(.specificCharacterSet) { w.append(.specificCharacterSet) }
+        if !t.contains(.pixelRepresentation) { w.append(.pixelRepresentation) }
+        w.sort()
+        wanted = w
     }
 
     /// Everything before the pixel data.

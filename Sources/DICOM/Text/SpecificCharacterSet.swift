@@ -57,10 +57,33 @@ public struct SpecificCharacterSet: Hashable, Sendable {
 
     /// Parses the raw bytes of (0008,0005).
     public init(value: [UInt8]) {
+        if let known = SpecificCharacterSet.common(value) {
+            self = known
+            return
+        }
         let text = String(decoding: value, as: UTF8.self)
         var parts = text.split(separator: "\\", omittingEmptySubsequences: false).map(String.init)
         while parts.count > 1, parts.last.map(DICOMText.trimmed)?.isEmpty == true { parts.removeLast() }
         self.init(terms: parts)
+    }
+
+    /// The values most files hold, parsed once: a value that is one of these terms, followed only
+    /// by space or NUL padding, parses to exactly what `init(terms: [term])` gives (no backslash, no
+    /// leading space, so the split and the trimming above leave that one term).
+    private static let commonValues: [(term: [UInt8], set: SpecificCharacterSet)] =
+        ["ISO_IR 100", "ISO_IR 192", "ISO_IR 6", "ISO 2022 IR 6", "ISO 2022 IR 100"].map {
+            (Array($0.utf8), SpecificCharacterSet(terms: [$0]))
+        }
+
+    private static func common(_ value: [UInt8]) -> SpecificCharacterSet? {
+        var n = value.count
+        while n > 0, value[n - 1] == 0x20 || value[n - 1] == 0x00 { n -= 1 }
+        for entry in commonValues where entry.term.count == n {
+            var i = 0
+            while i < n, value[i] == entry.term[i] { i += 1 }
+            if i == n { return entry.set }
+        }
+        return nil
     }
 
     public var isDefault: Bool { terms.allSatisfy { $0.isEmpty || $0 == "ISO_IR 6" || $0 == "ISO 2022 IR 6" } }
