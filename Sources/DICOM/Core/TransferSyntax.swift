@@ -43,18 +43,15 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
     /// The native syntaxes most files use, found from the raw bytes of (0002,0010) without making
     /// a string: a value that is one of these UIDs followed only by NUL or space padding is what
     /// `init(uid:)` gives for it (`clean` removes just that padding, the UID starts with a digit).
-    private static let nativeUIDs: [(uid: [UInt8], syntax: TransferSyntax)] =
-        [explicitVRLittleEndian, implicitVRLittleEndian, explicitVRBigEndian, deflatedExplicitVRLittleEndian].map {
-            (Array($0.uid.utf8), $0)
-        }
+    private static let nativeSyntaxes = [explicitVRLittleEndian, implicitVRLittleEndian, explicitVRBigEndian, deflatedExplicitVRLittleEndian]
+    private static let nativeUIDBytes: [[UInt8]] = nativeSyntaxes.map { Array($0.uid.utf8) }
 
     static func native(rawUID value: [UInt8]) -> TransferSyntax? {
         var n = value.count
         while n > 0, value[n - 1] == 0x20 || value[n - 1] == 0x00 { n -= 1 }
-        for entry in nativeUIDs where entry.uid.count == n {
-            var i = 0
-            while i < n, value[i] == entry.uid[i] { i += 1 }
-            if i == n { return entry.syntax }
+        let candidates = nativeUIDBytes
+        for k in candidates.indices where candidates[k].count == n && candidates[k].elementsEqual(value[..<n]) {
+            return nativeSyntaxes[k]
         }
         return nil
     }

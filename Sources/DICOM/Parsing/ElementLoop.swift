@@ -51,62 +51,68 @@ extension Parser {
                 switch top {
                 case .item(let item):
                     let isRoot = stack.count == 1
-                    if let end = item.end, input.offset >= end {
-                        if input.offset > end {
-                            throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
-                        }
-                        popItem(&stack)
-                        continue
-                    }
-                    let tagOffset = input.offset
-                    guard try input.ensure(4) else {
-                        if isRoot {
-                            if input.available > 0 { warnings.append("\(input.available) trailing bytes after the last element ignored") }
-                            break loop
-                        }
-                        throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside an item that started at byte \(item.offset)")
-                    }
-                    let be = item.bigEndian
-                    let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
-                    if group2Only && tag.group != 0x0002 { break loop }
-                    if tag.group == 0xFFFE {
-                        guard try input.ensure(8) else {
-                            throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
-                        }
-                        input.pos += 8
-                        if tag == .itemDelimitation && !isRoot {
-                            if item.end != nil { warnings.append("item delimiter in an item of defined length at byte \(tagOffset)") }
+                    let frameCount = stack.count
+                    // Element after element of this item, without taking the top of the stack again
+                    // (a copy of the frame, retained and released) until the stack changes.
+                    while true {
+                        if let end = item.end, input.offset >= end {
+                            if input.offset > end {
+                                throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
+                            }
                             popItem(&stack)
-                        } else if tag == .sequenceDelimitation && !isRoot {
-                            warnings.append("sequence delimiter without item delimiter at byte \(tagOffset)")
-                            popItem(&stack)
-                            if case .sequence = stack.last { popSequence(&stack); depth -= 1 }
-                        } else if isRoot && tag != .item {
-                            warnings.append("stray delimiter \(tag) at byte \(tagOffset) ignored")
-                        } else {
-                            throw DICOMError(.badItem, offset: tagOffset, "item tag \(tag) outside a sequence")
+                            continue loop
                         }
-                        continue
+                        let tagOffset = input.offset
+                        guard try input.ensure(4) else {
+                            if isRoot {
+                                if input.available > 0 { warnings.append("\(input.available) trailing bytes after the last element ignored") }
+                                break loop
+                            }
+                            throw DICOMError(.truncated, offset: input.offset + input.available, "file ends inside an item that started at byte \(item.offset)")
+                        }
+                        let be = item.bigEndian
+                        let tag = Tag(group: input.u16(at: 0, bigEndian: be), element: input.u16(at: 2, bigEndian: be))
+                        if group2Only && tag.group != 0x0002 { break loop }
+                        if tag.group == 0xFFFE {
+                            guard try input.ensure(8) else {
+                                throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
+                            }
+                            input.pos += 8
+                            if tag == .itemDelimitation && !isRoot {
+                                if item.end != nil { warnings.append("item delimiter in an item of defined length at byte \(tagOffset)") }
+                                popItem(&stack)
+                            } else if tag == .sequenceDelimitation && !isRoot {
+                                warnings.append("sequence delimiter without item delimiter at byte \(tagOffset)")
+                                popItem(&stack)
+                                if case .sequence = stack.last { popSequence(&stack); depth -= 1 }
+                            } else if isRoot && tag != .item {
+                                warnings.append("stray delimiter \(tag) at byte \(tagOffset) ignored")
+                            } else {
+                                throw DICOMError(.badItem, offset: tagOffset, "item tag \(tag) outside a sequence")
+                            }
+                            continue loop
+                        }
+                        if isRoot && !group2Only {
+                            // A run of zero bytes reads as empty (0000,0000) elements, 8 bytes each: padding
+                            // or garbage after the data set (DCMTK and pydicom keep one such element). Skip
+                            // the run at memory speed and keep none, rather than millions of elements.
+                            if tag == Tag(0), try !input.ensure(8), (0..<input.available).allSatisfy({ input.u8(at: $0) == 0 }) {
+                                warnings.append("\(input.available) trailing bytes after the last element ignored")
+                                break loop
+                            }
+                            if tag == Tag(0), try input.ensure(8), input.u32(at: 4, bigEndian: false) == 0 {
+                                let n = try input.skipZeroGroups()
+                                let atEnd = try !input.ensure(1)
+                                warnings.append("\(n) zero bytes from byte \(tagOffset)\(atEnd ? " to the end of the file" : "") (empty (0000,0000) elements) ignored")
+                                continue loop
+                            }
+                            if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
+                            if let last = lastWanted, tag > last { stopped = true; break loop }
+                        }
+                        if isRoot && !group2Only { currentTopTag = tag }
+                        try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
+                        if stack.count != frameCount { continue loop }
                     }
-                    if isRoot && !group2Only {
-                        // A run of zero bytes reads as empty (0000,0000) elements, 8 bytes each: padding
-                        // or garbage after the data set (DCMTK and pydicom keep one such element). Skip
-                        // the run at memory speed and keep none, rather than millions of elements.
-                        if tag == Tag(0), try !input.ensure(8), (0..<input.available).allSatisfy({ input.u8(at: $0) == 0 }) {
-                            warnings.append("\(input.available) trailing bytes after the last element ignored")
-                            break loop
-                        }
-                        if tag == Tag(0), try input.ensure(8), input.u32(at: 4, bigEndian: false) == 0 {
-                            let n = try input.skipZeroGroups()
-                            let atEnd = try !input.ensure(1)
-                            warnings.append("\(n) zero bytes from byte \(tagOffset)\(atEnd ? " to the end of the file" : "") (empty (0000,0000) elements) ignored")
-                            continue
-                        }
-                        if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
-                        if let last = lastWanted, tag > last { stopped = true; break loop }
-                    }
-                    if isRoot && !group2Only { currentTopTag = tag }
-                    try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
 
                 case .sequence(let seq):
                     if let end = seq.end, input.offset >= end {

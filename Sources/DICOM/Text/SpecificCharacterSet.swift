@@ -70,18 +70,16 @@ public struct SpecificCharacterSet: Hashable, Sendable {
     /// The values most files hold, parsed once: a value that is one of these terms, followed only
     /// by space or NUL padding, parses to exactly what `init(terms: [term])` gives (no backslash, no
     /// leading space, so the split and the trimming above leave that one term).
-    private static let commonValues: [(term: [UInt8], set: SpecificCharacterSet)] =
-        ["ISO_IR 100", "ISO_IR 192", "ISO_IR 6", "ISO 2022 IR 6", "ISO 2022 IR 100"].map {
-            (Array($0.utf8), SpecificCharacterSet(terms: [$0]))
-        }
+    private static let commonTerms = ["ISO_IR 100", "ISO_IR 192", "ISO_IR 6", "ISO 2022 IR 6", "ISO 2022 IR 100"]
+    private static let commonBytes: [[UInt8]] = commonTerms.map { Array($0.utf8) }
+    private static let commonSets: [SpecificCharacterSet] = commonTerms.map { SpecificCharacterSet(terms: [$0]) }
 
     private static func common(_ value: [UInt8]) -> SpecificCharacterSet? {
         var n = value.count
         while n > 0, value[n - 1] == 0x20 || value[n - 1] == 0x00 { n -= 1 }
-        for entry in commonValues where entry.term.count == n {
-            var i = 0
-            while i < n, value[i] == entry.term[i] { i += 1 }
-            if i == n { return entry.set }
+        let candidates = commonBytes
+        for k in candidates.indices where candidates[k].count == n && candidates[k].elementsEqual(value[..<n]) {
+            return commonSets[k]
         }
         return nil
     }
