@@ -29,6 +29,25 @@ final class FixtureTree {
         try String(contentsOf: root.appendingPathComponent(rel), encoding: .utf8)
     }
     func exists(_ rel: String) -> Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent(rel).path) }
+
+    /// Names as raw bytes (they need not be UTF-8), relative to the tree.
+    func withRawPath<R>(_ rel: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+        (Array(path.utf8) + [0x2F] + rel + [0]).withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { body($0) }
+        }
+    }
+    func writeRaw(_ rel: [UInt8], _ bytes: [UInt8]) {
+        let fd = withRawPath(rel) { open($0, O_WRONLY | O_CREAT, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+    func mkdirRaw(_ rel: [UInt8]) { XCTAssertEqual(withRawPath(rel) { Glibc.mkdir($0, 0o755) }, 0) }
+    func symlinkRaw(_ rel: [UInt8], to target: [UInt8]) {
+        XCTAssertEqual((target + [0]).withUnsafeBufferPointer { t in
+            withRawPath(rel) { symlink(UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: CChar.self), $0) }
+        }, 0)
+    }
 }
 
 /// A DICOM file with the crawl's fields; nil leaves a field out.

@@ -33,20 +33,10 @@ final class CrawlTrustTests: XCTestCase {
         let t = try FixtureTree()
         try t.write("t.json", text: #"{"T1": ["t1"]}"#)
         for (byte, id) in [(UInt8(0xFC), "FC"), (UInt8(0xFD), "FD")] {
-            let dir = Array("\(t.path)/".utf8) + [byte]
-            for sub in [dir, dir + Array("/t1".utf8)] {
-                XCTAssertEqual((sub + [0]).withUnsafeBufferPointer { p in mkdir(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) }, 0)
-            }
-            let file = dir + Array("/t1/1.dcm".utf8) + [0]
-            let bytes = dicomFile(id: id)
-            file.withUnsafeBufferPointer { p in
-                let fd = open(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
-                _ = write(fd, bytes, bytes.count)
-                close(fd)
-            }
-            let link = Array("\(t.path)/link-\(id)".utf8) + [0], target = [byte, 0]
-            _ = target.withUnsafeBufferPointer { tp in link.withUnsafeBufferPointer { lp in
-                symlink(UnsafeRawPointer(tp.baseAddress!).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(lp.baseAddress!).assumingMemoryBound(to: CChar.self)) } }
+            t.mkdirRaw([byte])
+            t.mkdirRaw([byte] + Array("/t1".utf8))
+            t.writeRaw([byte] + Array("/t1/1.dcm".utf8), dicomFile(id: id))
+            t.symlinkRaw(Array("link-\(id)".utf8), to: [byte])
         }
         let r = try runTool(["--templates", "t.json", "link-FC", "link-FD"], cwd: t.path)
         XCTAssertEqual(r.status, 0, r.stderr)

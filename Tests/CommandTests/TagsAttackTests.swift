@@ -218,17 +218,8 @@ final class TagsAttackTests: XCTestCase {
         try t.write("t.json", text: #"{"T1": ["t1"]}"#)
         try t.mkdir("d")
         for (byte, id) in [(UInt8(0xFF), "A"), (UInt8(0xFE), "B")] {
-            let dir = Array("\(t.path)/d/t1_".utf8) + [byte]
-            _ = dir.withUnsafeBufferPointer { b in
-                (Array(b) + [0]).withUnsafeBufferPointer { mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) }
-            }
-            let file = dir + Array("/1.dcm".utf8) + [0]
-            let bytes = dicomFile(id: id)
-            file.withUnsafeBufferPointer { p in
-                let fd = open(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
-                _ = write(fd, bytes, bytes.count)
-                close(fd)
-            }
+            t.mkdirRaw(Array("d/t1_".utf8) + [byte])
+            t.writeRaw(Array("d/t1_".utf8) + [byte] + Array("/1.dcm".utf8), dicomFile(id: id))
         }
         let r = try runTool(["-q", "--templates", "t.json", "d"], cwd: t.path)
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -81,15 +81,6 @@ final class TagsTrustTests: XCTestCase {
         XCTAssertTrue(table.contains("LATE CHANGE") && table.contains("ADDED AT THE END"))
     }
 
-    /// Writes a file whose name is raw bytes (need not be UTF-8).
-    func writeRaw(_ t: FixtureTree, _ rel: [UInt8], _ content: [UInt8]) {
-        let path = Array(t.path.utf8) + [0x2F] + rel + [0]
-        let fd = path.withUnsafeBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_WRONLY | O_CREAT, 0o644) } }
-        XCTAssertGreaterThanOrEqual(fd, 0)
-        _ = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-    }
-
     func testOutputsNeverReplaceWhatTheyShouldNot() throws {
         let t = try FixtureTree()
         try t.write("tree/a/IM1.dcm", dicomFile(id: "A"))
@@ -184,9 +175,9 @@ final class TagsTrustTests: XCTestCase {
     func testNamesThatAreNotUTF8StayDistinctAndReversible() throws {
         let t = try FixtureTree()
         try t.mkdir("d")
-        writeRaw(t, Array("d/".utf8) + [0xFF] + Array(".dcm".utf8), dicomFile(id: "FF"))
-        writeRaw(t, Array("d/".utf8) + [0xFE] + Array(".dcm".utf8), dicomFile(id: "FE"))
-        writeRaw(t, Array("d/back\\slash.dcm".utf8), dicomFile(id: "BS"))
+        t.writeRaw(Array("d/".utf8) + [0xFF] + Array(".dcm".utf8), dicomFile(id: "FF"))
+        t.writeRaw(Array("d/".utf8) + [0xFE] + Array(".dcm".utf8), dicomFile(id: "FE"))
+        t.writeRaw(Array("d/back\\slash.dcm".utf8), dicomFile(id: "BS"))
         let r = try runTool(["tags", "-q", "d", "-o", "t.csv"], cwd: t.path)
         XCTAssertEqual(r.status, 0, r.stderr)
         let rows = try parseCSV(try t.read("t.csv")).rows
