@@ -11,15 +11,11 @@ public enum DICOMText {
     }
 }
 
-extension Substring {
-    func trimmingCharacters(_ c: Character) -> String {
-        var s = self
-        while s.first == c { s.removeFirst() }
-        while s.last == c { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension String {
-    func trimmingCharacters(_ c: Character) -> String { Substring(self).trimmingCharacters(c) }
+/// The text without leading and trailing spaces, as a view (no copy): how numbers, dates and
+/// times are read.
+func trimmedSpaces(_ text: String) -> Substring {
+    var s = Substring(text)
+    while s.utf8.first == 0x20 { s = s.dropFirst() }
+    while s.utf8.last == 0x20 { s = s.dropLast() }
+    return s
 }

@@ -14,13 +14,13 @@ extension DataSet {
     /// The first value as an integer (IS, or a binary integer VR).
     public func int(_ tag: Tag) -> Int? {
         guard let first = strings(tag)?.first else { return nil }
-        return Int(first.trimmingCharacters(" "))
+        return Int(trimmedSpaces(first))
     }
 
     /// The first value as a floating-point number (DS, FL, FD, or an integer VR).
     public func double(_ tag: Tag) -> Double? {
         guard let first = strings(tag)?.first else { return nil }
-        return Double(first.trimmingCharacters(" "))
+        return Double(trimmedSpaces(first))
     }
 
     public func date(_ tag: Tag) -> DICOMDate? { string(tag).flatMap(DICOMDate.init) }

@@ -6,7 +6,7 @@ public struct DICOMDate: Hashable, Comparable, Sendable {
         // Bytes, not characters: spaces trimmed at both ends, dots removed, then eight ASCII digits.
         var digits: [Int] = []
         digits.reserveCapacity(8)
-        for b in Self.trimmedSpaces(text) where b != UInt8(ascii: ".") {
+        for b in trimmedSpaces(text).utf8 where b != UInt8(ascii: ".") {
             guard b >= 0x30, b <= 0x39, digits.count < 8 else { return nil }
             digits.append(Int(b - 0x30))
         }
@@ -15,14 +15,6 @@ public struct DICOMDate: Hashable, Comparable, Sendable {
         let m = digits[4] * 10 + digits[5], d = digits[6] * 10 + digits[7]
         guard (1...12).contains(m), (1...31).contains(d) else { return nil }
         year = y; month = m; day = d
-    }
-
-    /// The bytes without leading and trailing spaces.
-    static func trimmedSpaces(_ text: String) -> Substring.UTF8View {
-        var s = Substring(text)
-        while s.utf8.first == 0x20 { s = s.dropFirst() }
-        while s.utf8.last == 0x20 { s = s.dropLast() }
-        return s.utf8
     }
 
     public static func < (a: DICOMDate, b: DICOMDate) -> Bool {
@@ -40,7 +32,7 @@ public struct DICOMTime: Hashable, Comparable, Sendable {
         // Bytes, not characters: spaces trimmed at both ends, colons removed, then HH[MM[SS[.F...]]].
         var main: [Int] = [], fraction: [Int] = []
         var inFraction = false
-        for b in DICOMDate.trimmedSpaces(text) where b != UInt8(ascii: ":") {
+        for b in trimmedSpaces(text).utf8 where b != UInt8(ascii: ":") {
             if b == UInt8(ascii: ".") && !inFraction {
                 inFraction = true
             } else if b >= 0x30, b <= 0x39 {
