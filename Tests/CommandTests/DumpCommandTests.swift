@@ -133,13 +133,13 @@ final class DeepNestingCommandTests: XCTestCase {
 
 /// Runs the binary with a deadline (a regression that blocks must fail the test, not hang the suite).
 func runTool(_ args: [String], cwd: String, timeout: TimeInterval) throws -> (status: Int32, stdout: String, stderr: String, timedOut: Bool) {
-    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dicomcrawler")
     let p = Process()
-    p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin : URL(fileURLWithPath: repoRoot() + "/.build/debug/dicomcrawler")
+    p.executableURL = URL(fileURLWithPath: toolPath())
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: cwd)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
     _ = FileManager.default.createFile(atPath: dir.path + "/out", contents: nil)
     _ = FileManager.default.createFile(atPath: dir.path + "/err", contents: nil)
     let out = try FileHandle(forWritingTo: dir.appendingPathComponent("out"))
