@@ -110,6 +110,25 @@ final class PixelTests: XCTestCase {
         XCTAssertEqual(try pixelReader(dsPlanar).frame(0).bytes, rgb)
     }
 
+    /// The table-driven conversion against the formula written with fused multiply-adds in floats
+    /// (as numpy computes it; checked offline on all 2^24 inputs), for every Cb, Cr at some Y.
+    func testYBRConversionAgreesWithFusedFloatFormula() throws {
+        let cbG = Float(-0.114 * 1.772 / 0.587), crG = Float(-0.299 * 1.402 / 0.587)
+        func byte(_ x: Float) -> UInt8 { UInt8(max(0, min(255, (x + 0.5).rounded(.down)))) }
+        var mismatches = 0
+        for y in [0, 1, 2, 16, 99, 127, 128, 200, 235, 254, 255] {
+            var triples = [UInt8](repeating: 0, count: 3 * 65536)
+            for c in 0..<65536 { triples[3 * c] = UInt8(y); triples[3 * c + 1] = UInt8(c >> 8); triples[3 * c + 2] = UInt8(c & 0xFF) }
+            triples.withUnsafeMutableBytes { SampleOps.ybrFullToRGB($0) }
+            for c in 0..<65536 {
+                let yf = Float(y), cb = Float(c >> 8) - 128, cr = Float(c & 0xFF) - 128
+                let rgb = [byte(yf.addingProduct(cr, 1.402)), byte(yf.addingProduct(cb, cbG).addingProduct(cr, crG)), byte(yf.addingProduct(cb, 1.772))]
+                if Array(triples[(3 * c)..<(3 * c + 3)]) != rgb { mismatches += 1 }
+            }
+        }
+        XCTAssertEqual(mismatches, 0)
+    }
+
     func testNativeYBRFull422IsExpandedThenConverted() throws {
         // Pixel pairs (Y1, Y2) sharing Cb, Cr: stored Y1 Y2 Cb Cr.
         let pairs: [(UInt8, UInt8, UInt8, UInt8)] = [(0, 1, 178, 78), (128, 255, 128, 128), (76, 29, 85, 255), (60, 200, 200, 90)]

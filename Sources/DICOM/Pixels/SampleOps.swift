@@ -64,6 +64,16 @@ enum SampleOps {
         guard pixels > 0, let sb = src.baseAddress, let db = dst.baseAddress else { return }
         let s = sb.bindMemory(to: T.self, capacity: pixels * samples)
         let d = db.bindMemory(to: T.self, capacity: pixels * samples)
+        if samples == 3 {
+            // Three sequential reads, one sequential write.
+            let s1 = s + pixels, s2 = s + 2 * pixels
+            for p in 0..<pixels {
+                d[3 * p] = s[p]
+                d[3 * p + 1] = s1[p]
+                d[3 * p + 2] = s2[p]
+            }
+            return
+        }
         for c in 0..<samples {
             let plane = s + c * pixels
             for p in 0..<pixels { d[p * samples + c] = plane[p] }
@@ -116,29 +126,69 @@ enum SampleOps {
 
     /// YBR_FULL to RGB for 8-bit interleaved triples, in place, as pydicom's `convert_color_space`
     /// computes it: in 32-bit floats, R = Y + 1.402 (Cr - 128), G = Y - 0.114·1.772/0.587 (Cb - 128)
-    /// - 0.299·1.402/0.587 (Cr - 128), B = Y + 1.772 (Cb - 128), each sum accumulated with fused
-    /// multiply-adds in that order (as numpy's float32 matrix product does here: all 2^24 inputs
-    /// give numpy's bytes), then floor(x + 0.5) clipped to 0...255 (PS3.3 C.7.6.3.1.2).
+    /// - 0.299·1.402/0.587 (Cr - 128), B = Y + 1.772 (Cb - 128), each term added with one rounding
+    /// (a fused multiply-add, as numpy's float32 matrix product does here: all 2^24 inputs give
+    /// numpy's bytes), then floor(x + 0.5) clipped to 0...255 (PS3.3 C.7.6.3.1.2). R and B come
+    /// from tables over (Y, Cr) and (Y, Cb), G from a table of its first step.
     static func ybrFullToRGB(_ buf: UnsafeMutableRawBufferPointer) {
         let n = buf.count / 3
         guard n > 0, let base = buf.baseAddress else { return }
         let p = base.assumingMemoryBound(to: UInt8.self)
-        let crR = Float(1.402), cbB = Float(1.772)
-        let cbG = Float(-0.114 * 1.772 / 0.587), crG = Float(-0.299 * 1.402 / 0.587)
-        @inline(__always) func byte(_ x: Float) -> UInt8 {
-            let r = (x + 0.5).rounded(.down)
-            return r <= 0 ? 0 : r >= 255 ? 255 : UInt8(r)
+        let t = YBRTables.shared
+        t.red.withUnsafeBufferPointer { red in
+            t.blue.withUnsafeBufferPointer { blue in
+                t.greenFirst.withUnsafeBufferPointer { greenFirst in
+                    t.greenCr.withUnsafeBufferPointer { greenCr in
+                        for i in 0..<n {
+                            let y = Int(p[3 * i]) << 8, cb = Int(p[3 * i + 1]), cr = Int(p[3 * i + 2])
+                            p[3 * i] = red[y | cr]
+                            p[3 * i + 1] = YBRTables.byte(Float(Double(greenFirst[y | cb]) + greenCr[cr]))
+                            p[3 * i + 2] = blue[y | cb]
+                        }
+                    }
+                }
+            }
         }
-        for i in 0..<n {
-            let y = Float(p[3 * i]), cb = Float(p[3 * i + 1]) - 128, cr = Float(p[3 * i + 2]) - 128
-            // The matrix's zero terms add ±0 to y >= 0: left out.
-            let r = y.addingProduct(cr, crR)
-            let g = y.addingProduct(cb, cbG).addingProduct(cr, crG)
-            let b = y.addingProduct(cb, cbB)
-            p[3 * i] = byte(r)
-            p[3 * i + 1] = byte(g)
-            p[3 * i + 2] = byte(b)
+    }
+}
+
+/// Tables for `SampleOps.ybrFullToRGB`, made once. The fused steps are computed in doubles, where
+/// these products and sums are exact (a float coefficient times an 8-bit integer, plus a value of
+/// at most 34 significant bits), so rounding the double to a float rounds once, as a fused
+/// multiply-add does (and needs no libm call).
+struct YBRTables: Sendable {
+    /// R for (Y << 8 | Cr), B for (Y << 8 | Cb).
+    let red: [UInt8]
+    let blue: [UInt8]
+    /// G's first step, Y + c·(Cb - 128) as a float, for (Y << 8 | Cb); and its second term per Cr.
+    let greenFirst: [Float]
+    let greenCr: [Double]
+
+    static let shared = YBRTables()
+
+    /// + 0.5 in floats, as numpy adds it; clipped to 0...255, then truncated (floor, for v >= 0).
+    @inline(__always) static func byte(_ x: Float) -> UInt8 {
+        UInt8(Swift.min(Swift.max(x + 0.5, 0), 255))
+    }
+
+    private init() {
+        let crR = Double(Float(1.402)), cbB = Double(Float(1.772))
+        let cbG = Double(Float(-0.114 * 1.772 / 0.587)), crG = Double(Float(-0.299 * 1.402 / 0.587))
+        var red = [UInt8](repeating: 0, count: 65536), blue = red
+        var greenFirst = [Float](repeating: 0, count: 65536)
+        for y in 0..<256 {
+            for c in 0..<256 {
+                let yd = Double(y), cd = Double(c - 128)
+                // The matrix's zero terms add ±0 to y >= 0: left out.
+                red[y << 8 | c] = YBRTables.byte(Float(yd + cd * crR))
+                blue[y << 8 | c] = YBRTables.byte(Float(yd + cd * cbB))
+                greenFirst[y << 8 | c] = Float(yd + cd * cbG)
+            }
         }
+        self.red = red
+        self.blue = blue
+        self.greenFirst = greenFirst
+        greenCr = (0..<256).map { Double($0 - 128) * crG }
     }
 }
 
