@@ -3,7 +3,8 @@
 // through the same code, so a crash input can be reproduced without the fuzzer.
 import DICOM
 
-/// Everything a caller might do with a file: read it whole, read a few tags, render every value.
+/// Everything a caller might do with a file: read it whole, read a few tags, render every value,
+/// decode pixel data.
 func exercise(_ bytes: [UInt8]) {
     let file = DICOMReader.read(bytes: bytes)
     walk(file.meta)
@@ -12,6 +13,14 @@ func exercise(_ bytes: [UInt8]) {
     let few = DICOMReader.read(bytes: bytes, options: ReadOptions(tags: [.studyDate, .patientID, .patientName], bulkThreshold: 16))
     _ = few.string(.patientName)
     _ = few.dataSet.date(.studyDate)
+    // Pixel data: locate the frames and decode a few (frames no larger than 4 MB).
+    if var pixels = try? PixelReader(file: file, bytes: bytes) {
+        pixels.maxFrameBytes = 4 << 20
+        for i in 0..<min(pixels.frameCount, 4) {
+            _ = try? pixels.encodedFrame(i)
+            _ = (try? pixels.frame(i))?.bytes.count
+        }
+    }
 }
 
 func walk(_ ds: DataSet) {

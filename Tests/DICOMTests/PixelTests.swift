@@ -212,6 +212,10 @@ final class PixelTests: XCTestCase {
             let d = try pixelReader(dd, ts).frame(0)
             XCTAssertEqual(d.sampleType, .float64)
             XCTAssertEqual(sampleValues(d.bytes, .float64), doubles, ts.name)
+            // Float Pixel Data is native in an encapsulated syntax too.
+            if ts == .explicitVRLittleEndian {
+                XCTAssertEqual(sampleValues(try pixelReader(ds, rleLossless).frame(0).bytes, .float32), floats.map(Double.init))
+            }
         }
     }
 

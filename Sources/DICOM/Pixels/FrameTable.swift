@@ -92,6 +92,9 @@ public struct FrameTable: Sendable {
     // MARK: native
 
     private static func native(format: PixelFormat, offset: Int, length: Int, sourceSize: Int) throws(PixelError) -> (Layout, Int) {
+        if format.photometric == "YBR_FULL_422" && format.samplesPerPixel != 3 {
+            throw PixelError(.invalidElement, "(0028,0004) Photometric Interpretation is YBR_FULL_422 with \(format.samplesPerPixel) sample per pixel, not 3")
+        }
         let frameBits = format.nativeFrameBits
         guard frameBits > 0 else { throw PixelError(.invalidElement, "a frame of 0 bytes") }
         let (allBits, overflow) = frameBits.multipliedReportingOverflow(by: format.numberOfFrames)

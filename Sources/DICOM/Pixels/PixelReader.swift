@@ -76,7 +76,8 @@ public struct PixelReader: Sendable {
         let ts = frames.transferSyntax
         var decoded: (bytes: [UInt8], photometric: String)
         do throws(PixelError) {
-            if !ts.isEncapsulated {
+            if case .native = frames.layout {
+                // Native data (also Float and Double Float Pixel Data in an encapsulated syntax).
                 decoded = try decodeNative(extent, outCount: outCount)
                 correctUnusedBits(&decoded.bytes)
             } else if ts.uid == PixelReader.rleLossless {

@@ -35,7 +35,8 @@ enum SampleOps {
         switch width {
         case 1: expand(src, pairs, dst, UInt8.self)
         case 2: expand(src, pairs, dst, UInt16.self)
-        default: expand(src, pairs, dst, UInt32.self)
+        case 4: expand(src, pairs, dst, UInt32.self)
+        default: expand(src, pairs, dst, UInt64.self)
         }
     }
 
