@@ -35,6 +35,31 @@ final class PixelCorpusTests: XCTestCase {
         XCTAssertTrue(checked.isSuperset(of: ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.5"]), "\(checked)")
     }
 
+    /// The JPEG, JPEG-LS and JPEG 2000 files: their frames are located (one codestream each, from
+    /// its start marker to its end marker), and without a decoder decoding is a clear error.
+    func testCompressedFramesAreLocated() throws {
+        let (dir, expected) = try loadExpectedPixels()
+        var located = 0
+        for exp in expected where !Self.ownSyntaxes.contains(exp.transferSyntax) {
+            let path = dir.appendingPathComponent(exp.path).path
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            let reader = try PixelReader(file: DICOMReader.read(path: path), fileDescriptor: fd)
+            XCTAssertEqual(reader.frameCount, exp.frames, exp.path)
+            for i in 0..<reader.frameCount {
+                let frame = try reader.encodedFrame(i)
+                // JPEG and JPEG-LS: SOI FFD8; JPEG 2000 codestream: SOC FF4F; all end with FFD9
+                // (EOI or EOC), perhaps followed by one pad byte.
+                XCTAssertTrue(frame.starts(with: [0xFF, 0xD8]) || frame.starts(with: [0xFF, 0x4F]), exp.path)
+                let end = frame.suffix(3)
+                XCTAssertTrue(end.suffix(2).elementsEqual([0xFF, 0xD9]) || end.prefix(2).elementsEqual([0xFF, 0xD9]), exp.path)
+            }
+            assertPixelError(.unsupported, "no decoder for the transfer syntax") { try reader.frame(0) }
+            located += 1
+        }
+        XCTAssertEqual(located, 5)
+    }
+
     /// The same files read from memory give the same frames as through the descriptor.
     func testMemoryAndDescriptorSourcesAgree() throws {
         let (dir, expected) = try loadExpectedPixels()
