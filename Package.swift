@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "dicomcrawler", targets: ["dicomcrawler"]),
         .library(name: "DICOM", targets: ["DICOM"]),
+        .library(name: "PixelCodecs", targets: ["PixelCodecs"]),
+        .library(name: "HDF5", targets: ["HDF5"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -13,7 +15,18 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
+        // GDCM (libgdcm-dev) has no pkg-config file: its headers are included by their path under
+        // /usr/include (<gdcm-3.0/...>), which needs no search path.
+        .target(
+            name: "CGDCM",
+            linkerSettings: [
+                .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                .linkedLibrary("gdcmIOD"), .linkedLibrary("gdcmDICT"),
+            ]),
+        .target(name: "PixelCodecs", dependencies: ["CGDCM"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),
@@ -31,5 +44,7 @@ let package = Package(
         .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
         .testTarget(name: "DICOMCrawlerTests", dependencies: ["DICOMCrawler", "DICOM", "DICOMTestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "DICOMTestSupport"]),
+        .testTarget(name: "PixelCodecsTests", dependencies: ["PixelCodecs", "DICOM", "DICOMTestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     ]
 )
