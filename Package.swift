@@ -30,10 +30,10 @@ let package = Package(
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),
-        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims"]),
+        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims", "HDF5"]),
         .executableTarget(
             name: "dicomcrawler",
-            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", "PixelCodecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
