@@ -114,3 +114,92 @@ func imageDataSet(rows: Int, columns: Int, samples: Int = 1, bitsAllocated: Int,
 
 /// Little-endian bytes of 16-bit samples.
 func le16(_ v: [Int]) -> [UInt8] { v.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] } }
+
+/// Writes `ds` with `writer` and opens its pixel data from the bytes.
+func pixelReader(_ ds: DataSet, _ ts: TransferSyntax = .explicitVRLittleEndian, decoder: (any FrameDecoder)? = nil,
+                 file: StaticString = #filePath, line: UInt = #line) throws -> PixelReader {
+    let bytes = DICOMWriter(transferSyntax: ts).write(ds)
+    let f = DICOMReader.read(bytes: bytes)
+    XCTAssertNil(f.error, file: file, line: line)
+    return try PixelReader(file: f, bytes: bytes, decoder: decoder)
+}
+
+/// Runs `body` and checks that it throws a `PixelError` of `kind` whose description contains `text`.
+func assertPixelError<T>(_ kind: PixelError.Kind, _ text: String = "", file: StaticString = #filePath, line: UInt = #line,
+                         _ body: () throws -> T) {
+    do {
+        _ = try body()
+        XCTFail("no error; expected \(kind)", file: file, line: line)
+    } catch let e as PixelError {
+        XCTAssertEqual(e.kind, kind, e.description, file: file, line: line)
+        XCTAssertTrue(text.isEmpty || e.description.contains(text), "'\(e.description)' lacks '\(text)'", file: file, line: line)
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+}
+
+/// Encapsulated Pixel Data: a Basic Offset Table with `offsets`, then one item per fragment.
+func encapsulated(_ fragments: [[UInt8]], offsets: [UInt32] = [], vr: VR = .OB) -> Element {
+    var raw: [UInt8] = [0xFE, 0xFF, 0x00, 0xE0] + le32(UInt32(offsets.count * 4)) + offsets.flatMap(le32)
+    for f in fragments {
+        var f = f
+        if f.count % 2 == 1 { f.append(0) }
+        raw += [0xFE, 0xFF, 0x00, 0xE0] + le32(UInt32(f.count)) + f
+    }
+    raw += [0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]
+    return Element(tag: .pixelData, vr: vr, fileVR: vr, length: 0xFFFF_FFFF, offset: 0, value: .bytes(raw))
+}
+
+/// The Basic Offset Table for frames made of these fragments (item offsets from the first item).
+func basicOffsets(_ frames: [[[UInt8]]]) -> [UInt32] {
+    var out: [UInt32] = []
+    var at = 0
+    for frame in frames {
+        out.append(UInt32(at))
+        for f in frame { at += 8 + f.count + f.count % 2 }
+    }
+    return out
+}
+
+/// An RLE frame from byte-plane segments given as raw PackBits bytes.
+func rleFrame(_ segments: [[UInt8]]) -> [UInt8] {
+    var header = le32(UInt32(segments.count))
+    var at = 64
+    for s in segments {
+        header += le32(UInt32(at))
+        at += s.count
+    }
+    header += [UInt8](repeating: 0, count: 64 - header.count)
+    return header + segments.flatMap { $0 }
+}
+
+/// PackBits of `plane` as literal runs only (what the tests need: a valid segment).
+func packLiteral(_ plane: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    var i = 0
+    while i < plane.count {
+        let n = min(128, plane.count - i)
+        out.append(UInt8(n - 1))
+        out += plane[i..<(i + n)]
+        i += n
+    }
+    return out
+}
+
+let rleLossless = TransferSyntax(uid: "1.2.840.10008.1.2.5")!
+
+/// Runs a command-line tool (DCMTK's, installed by Scripts/install-deps.sh); a failure if missing.
+func runExternalTool(_ tool: String, _ args: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    let url = ["/usr/bin/", "/usr/local/bin/"].map { URL(fileURLWithPath: $0 + tool) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    guard let url else {
+        XCTFail("\(tool) not installed (Scripts/install-deps.sh installs it)", file: file, line: line)
+        throw XCTSkip("no \(tool)")
+    }
+    let p = Process()
+    p.executableURL = url
+    p.arguments = args
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0, "\(tool) \(args)", file: file, line: line)
+}

@@ -57,7 +57,7 @@ enum RLEDecoder {
             let sample = k / width, byteInSample = width - 1 - k % width
             let produced = unpack(s, seg, into: d + sample * width + byteInSample, count: plane, stride: stride)
             guard produced == plane else {
-                throw PixelError(.badRLE, offset: seg.lowerBound, "segment \(k + 1) (\(seg.count) bytes from byte \(seg.lowerBound)) decodes to \(produced) bytes, fewer than the \(plane) of a \(format.rows) x \(format.columns) plane")
+                throw PixelError(.badRLE, offset: seg.lowerBound, "segment \(k + 1) (\(seg.count) bytes from byte \(seg.lowerBound)) decodes to \(produced) byte\(produced == 1 ? "" : "s"), fewer than the \(plane) of a \(format.rows) x \(format.columns) plane")
             }
         }
     }
