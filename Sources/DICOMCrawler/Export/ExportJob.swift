@@ -31,7 +31,7 @@ public final class ExportJob: Sendable {
     public func run(_ directories: [String], progress: ExportProgress? = nil) -> ExportReport {
         var report = ExportReport()
         let parts = Array(options.partsFolder.utf8)
-        if let e = makeDirectory(parts) {
+        if let e = makeDirectories(parts) {
             report.error = "cannot create \(options.partsFolder): \(e.text)"
             return report
         }
@@ -179,6 +179,7 @@ public final class ExportJob: Sendable {
         guard let shape = plan.shape, let first = plan.slices.first else {
             return .failure(ScanFailure(scan: plan.id, path: "", reason: "the scan has no pixel format"))
         }
+        if let ms = options.testPausePerScanMS { usleep(UInt32(ms) * 1000) }
         let decoder = options.decoders?.take()
         defer { if let decoder { options.decoders?.giveBack(decoder) } }
         var chunks = [[UInt8]](repeating: [], count: plan.slices.count)

@@ -19,6 +19,8 @@ public struct ExportOptions: Sendable {
     public var decoders: DecoderProcessPool?
     /// Part files close after this many bytes of compressed chunks.
     public var partBytes: Int
+    /// Test hook: sleep before each scan (so that a test can kill the run while it writes parts).
+    public var testPausePerScanMS: Int?
 
     public init(output: String, jobs: Int, walk: WalkOptions = WalkOptions(), slicesMode: Bool = false,
                 compressionLevel: Int? = 4, shard: (index: Int, count: Int) = (1, 1),

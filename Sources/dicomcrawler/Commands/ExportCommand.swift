@@ -59,6 +59,9 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Metadata columns: items of each sequence that get columns.")
     var maxItems = 3
 
+    @Option(name: .long, help: .hidden)
+    var partBytes = 256 << 20
+
     func level() throws -> Int? {
         if compression == "none" { return nil }
         if compression == "gzip" { return 4 }
@@ -84,11 +87,12 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let decoders = DecoderProcessPool(command: [selfPath(), "__decode-worker"], syntaxes: Set(GDCMDecoder.transferSyntaxes))
         defer { decoders.stopAll() }
-        let options = ExportOptions(
+        var options = ExportOptions(
             output: output, jobs: common.jobs, walk: common.walk, slicesMode: slices, compressionLevel: try level(),
             shard: try shardSpec(),
             table: TagTableOptions(maxItems: maxItems, includePrivate: !noPrivate, keywords: keywords?.tags),
-            decoders: decoders)
+            decoders: decoders, partBytes: max(1, partBytes))
+        options.testPausePerScanMS = TestHooks.pausePerScanMS
         let progress = ExportProgress()
         let ticker = common.showsProgress ? ProgressTicker {
             let total = progress.scansTotal.load(ordering: .relaxed)

@@ -8,3 +8,9 @@ enum TestHooks {
     /// test can kill the process there.
     static let pauseInWriteMS: Int? = getenv("DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS").flatMap { Int(String(cString: $0)) }
 }
+
+extension TestHooks {
+    /// `DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS`: `export` sleeps this long before each scan, so that a
+    /// test can kill it while part files are being written.
+    static let pausePerScanMS: Int? = getenv("DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS").flatMap { Int(String(cString: $0)) }
+}

@@ -1,0 +1,209 @@
+import DICOM
+import DICOMTestSupport
+import Foundation
+import XCTest
+
+/// Runs a Python snippet with Debian's h5py (the system interpreter, whatever `python3` is first on
+/// PATH); the snippet's standard output is returned.
+func h5py(_ script: String, cwd: String = "/") throws -> String {
+    let r = try runProcess("/usr/bin/python3", ["-c", script], cwd: cwd)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    return r.stdout
+}
+
+/// One slice of a series: 4 × 3 pixels, all `value`, unsigned 16-bit.
+func exportSlice(series: String, study: String = "1.2.3", position: [Double]?, orientation: [Double]? = [1, 0, 0, 0, 1, 0],
+                 instance: Int?, temporal: Int? = nil, value: UInt16, rows: Int = 4, columns: Int = 3,
+                 extra: [Element] = []) -> [UInt8] {
+    var e: [Element] = [
+        .string(.modality, "MR"), .string(.seriesDescription, "fixture"),
+        .string(.sopInstanceUID, "\(series).\(instance ?? Int(value)).\(temporal ?? 0).\(UInt32.random(in: 1...999999))"),
+        .string(.studyInstanceUID, study), .string(.seriesInstanceUID, series), .string(.patientID, "P1"),
+        .uint16(Tag(0x0028_0002), [1]), .string(Tag(0x0028_0004), "MONOCHROME2"),
+        .uint16(Tag(0x0028_0010), [UInt16(rows)]), .uint16(Tag(0x0028_0011), [UInt16(columns)]),
+        .uint16(Tag(0x0028_0100), [16]), .uint16(Tag(0x0028_0101), [16]), .uint16(Tag(0x0028_0102), [15]),
+        .uint16(Tag(0x0028_0103), [0]),
+    ]
+    func ds(_ v: [Double]) -> String { v.map { String($0) }.joined(separator: "\\") }
+    if let position { e.append(.string(Tag(0x0020_0032), ds(position))) }
+    if let orientation { e.append(.string(Tag(0x0020_0037), ds(orientation))) }
+    if let instance { e.append(.string(.instanceNumber, String(instance))) }
+    if let temporal { e.append(.string(Tag(0x0020_0100), String(temporal))) }
+    e += extra
+    e.append(.bytes(.pixelData, .OW, (0..<(rows * columns)).flatMap { _ in [UInt8(value & 0xFF), UInt8(value >> 8)] }))
+    return DICOMWriter().write(DataSet(e))
+}
+
+final class ExportCommandTests: XCTestCase {
+    var corpus: String { URL(fileURLWithPath: repoRoot()).deletingLastPathComponent().appendingPathComponent("shared/corpus").path }
+
+    /// Every slice of every scan of the shared corpus equals pydicom's pixel_array of its file
+    /// (native, deflated, big endian, RLE, JPEG lossless, JPEG-LS, JPEG 2000: dcm_qa_ts holds one
+    /// image in nine syntaxes), read back through the index's links from another folder.
+    func testCorpusEqualsPydicom() throws {
+        XCTAssertTrue(FileManager.default.fileExists(atPath: corpus + "/expected-pixels.jsonl"), "shared corpus missing at \(corpus)")
+        let t = try FixtureTree()
+        let r = try runTool(["export", "-q", "--jobs", "2", corpus, "-o", t.path + "/out/pixel_data.h5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try h5py("""
+            import h5py, json, hashlib, numpy as np
+            exp = {}
+            for line in open('\(corpus)/expected-pixels.jsonl'):
+                o = json.loads(line); exp[o['path']] = o
+            f = h5py.File('\(t.path)/out/pixel_data.h5', 'r')
+            checked = 0; bad = []
+            for k in f:
+                d = f[k]; a = np.asarray(d); files = list(d.attrs['SourceFiles'])
+                k_, rows, cols, s = a.shape[:4]
+                slices = [a[v, :, :, i] for v in range(k_) for i in range(s)]
+                byfile = {}
+                for name, sl in zip(files, slices):
+                    p, _, fr = name.partition('#')
+                    byfile.setdefault(p, []).append((int(fr or 1), sl))
+                for p, frames in byfile.items():
+                    e = exp[p]
+                    if len(frames) != e['frames']: bad.append((p, 'frames', len(frames))); continue
+                    arr = np.stack([x for _, x in sorted(frames, key=lambda t: t[0])]) if e['frames'] > 1 else frames[0][1]
+                    h = hashlib.sha256(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder('<')).tobytes()).hexdigest()
+                    if h != e['sha256'] or str(arr.dtype) != e['dtype']: bad.append((p, h, str(arr.dtype)))
+                    checked += 1
+            print(checked, bad)
+            """)
+        let words = out.split(separator: " ", maxSplits: 1)
+        XCTAssertEqual(String(words.last ?? "").trimmingCharacters(in: .whitespacesAndNewlines), "[]", out)
+        let expected = try String(contentsOfFile: corpus + "/expected-pixels.jsonl", encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"error\"") }.count
+        XCTAssertEqual(Int(words.first ?? ""), expected, "every decodable corpus file is a slice of some scan")
+        // The metadata table: a row per scan, named columns of the first file.
+        let csv = try parseCSV(try t.read("out/pixel_data.csv"))
+        XCTAssertEqual(Array(csv.header.prefix(6)), ["Scan ID", "Dataset", "Shape", "Data Type", "Files", "Order"])
+        XCTAssertTrue(csv.header.contains("Series Instance UID (0020,000E)"))
+        XCTAssertEqual(try parseCSV(try t.read("out/pixel_data.unreadable.csv")).rows.count, 0)
+    }
+
+    /// Sagittal slices (normal along -x) whose Instance Numbers run against their positions are
+    /// stacked by position; a 4-D series (3 positions × 2 time points) by time, then position;
+    /// slices without positions by Instance Number.
+    func testOrderAndShape() throws {
+        let t = try FixtureTree()
+        let sagittal = [0, 1, 2, 3, 4].shuffled()
+        for x in sagittal {
+            try t.write("in/sag/\(x).dcm", exportSlice(series: "1.1", position: [Double(x) * 2.5, -10, 20], orientation: [0, 1, 0, 0, 0, -1],
+                                                        instance: 10 - x, value: UInt16(100 + x)))
+        }
+        for z in 0..<3 { for time in 1...2 {
+            try t.write("in/fmri/t\(time)z\(z).dcm", exportSlice(series: "1.2", position: [0, 0, Double(z)], instance: time * 10 + z,
+                                                               temporal: time, value: UInt16(time * 100 + z)))
+        } }
+        for i in [3, 1, 2] {
+            try t.write("in/nopos/f\(i).dcm", exportSlice(series: "1.3", position: nil, orientation: nil, instance: i, value: UInt16(i)))
+        }
+        let r = try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/px.h5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(t.path)/px.h5', 'r')
+            for k in sorted(f):
+                d = f[k]; a = np.asarray(d)
+                print(k, d.shape, d.attrs['Order'], [int(a[v, 0, 0, s]) for v in range(a.shape[0]) for s in range(a.shape[3])], d.attrs.get('SpacingBetweenSlices'))
+            """)
+        let lines = out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, out)
+        // Row (0,1,0) × column (0,0,-1) = (-1,0,0): stacked along -x, so x falls from slice to slice.
+        XCTAssertEqual(lines[0], "1.1 (1, 4, 3, 5) position [104, 103, 102, 101, 100] 2.5")
+        XCTAssertTrue(lines[1].hasPrefix("1.2 (2, 4, 3, 3) position [100, 101, 102, 200, 201, 202]"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("1.3 (1, 4, 3, 3) instance [1, 2, 3]"), lines[2])
+    }
+
+    /// A scan with a file whose pixel data is cut is left out whole and listed; the others are
+    /// exported; exit status 1. The same command again changes nothing and skips what is there.
+    func testUnreadableFileLeavesItsScanOutAndRerunSkips() throws {
+        let t = try FixtureTree()
+        for z in 0..<3 { try t.write("in/good/\(z).dcm", exportSlice(series: "2.1", position: [0, 0, Double(z)], instance: z, value: 5)) }
+        for z in 0..<3 {
+            var bytes = exportSlice(series: "2.2", position: [0, 0, Double(z)], instance: z, value: 6)
+            if z == 1 { bytes.removeLast(10) }
+            try t.write("in/cut/\(z).dcm", bytes)
+        }
+        let args = ["export", t.path + "/in", "-o", t.path + "/o.h5"]
+        let r = try runTool(args)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 scan exported"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 left out"), r.stderr)
+        let list = try parseCSV(try t.read("o.unreadable.csv"))
+        XCTAssertEqual(list.header, ["Scan ID", "Path", "Reason"])
+        XCTAssertEqual(list.rows.count, 1)
+        XCTAssertEqual(list.rows.first?[0], "2.2")
+        XCTAssertTrue(list.rows.first?[1].hasSuffix("in/cut/1.dcm") == true)
+        XCTAssertEqual(try h5py("import h5py; print(sorted(h5py.File('\(t.path)/o.h5', 'r')))").trimmingCharacters(in: .whitespacesAndNewlines), "['2.1']")
+        let csvBefore = try t.read("o.csv")
+        let again = try runTool(args)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("0 scans exported, 1 already there"), again.stderr)
+        XCTAssertEqual(try t.read("o.csv"), csvBefore)
+    }
+
+    /// Three shards run at once by GNU parallel fill one folder with the datasets one run writes.
+    func testShardsInParallelEqualOneRun() throws {
+        let t = try FixtureTree()
+        for s in 0..<12 { for z in 0..<2 {
+            try t.write("in/s\(s)/\(z).dcm", exportSlice(series: "3.\(s)", position: [0, 0, Double(z)], instance: z, value: UInt16(s * 10 + z)))
+        } }
+        XCTAssertEqual(try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/one/p.h5"]).status, 0)
+        let r = try runProcess("/usr/bin/parallel", ["--will-cite", toolPath(), "export", "-q", "--shard", "{}/3", t.path + "/in", "-o", t.path + "/many/p.h5", ":::", "1", "2", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let dump = """
+            import h5py, numpy as np, sys
+            f = h5py.File(sys.argv[1], 'r')
+            for k in sorted(f): print(k, np.asarray(f[k]).tolist())
+            """
+        let one = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/one/p.h5"], cwd: "/")
+        let many = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/many/p.h5"], cwd: "/")
+        XCTAssertEqual(one.stdout.split(separator: "\n").count, 12)
+        XCTAssertEqual(one.stdout, many.stdout)
+        XCTAssertEqual(try parseCSV(try t.read("one/p.csv")).rows.map { $0[0] }, try parseCSV(try t.read("many/p.csv")).rows.map { $0[0] })
+        let parts = try FileManager.default.contentsOfDirectory(atPath: t.path + "/many/p.h5.parts").filter { $0.hasSuffix(".h5") }
+        XCTAssertEqual(Set(parts.map { $0.split(separator: "-")[1] }), ["s1of3", "s2of3", "s3of3"])
+    }
+
+    /// kill -9 while part files are being written, then the same command: the same datasets and
+    /// metadata as a run never interrupted.
+    func testKilledRunFinishedByRunningAgain() throws {
+        let t = try FixtureTree()
+        for s in 0..<40 { for z in 0..<2 {
+            try t.write("in/s\(s)/\(z).dcm", exportSlice(series: "4.\(s)", position: [0, 0, Double(z)], instance: z, value: UInt16(s), rows: 64, columns: 64))
+        } }
+        XCTAssertEqual(try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/ref/p.h5"]).status, 0)
+        let args = ["export", "-q", "--jobs", "1", "--part-bytes", "1", t.path + "/in", "-o", t.path + "/k/p.h5"]
+        let p = try startTool(args, cwd: t.path, environment: ["DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS": "30"])
+        // Wait for a few complete parts, then kill.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let parts = (try? FileManager.default.contentsOfDirectory(atPath: t.path + "/k/p.h5.parts"))?.filter { $0.hasPrefix("part-") && $0.hasSuffix(".h5") } ?? []
+            if parts.count >= 5 { break }
+            usleep(10_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        let again = try runTool(Array(args.filter { $0 != "-q" }))
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("already there"), again.stderr)
+        let dump = """
+            import h5py, numpy as np, sys
+            f = h5py.File(sys.argv[1], 'r')
+            for k in sorted(f): print(k, f[k].shape, np.asarray(f[k]).sum(), dict(f[k].attrs)['SourceFiles'].tolist())
+            """
+        let ref = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/ref/p.h5"], cwd: "/")
+        let killed = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/k/p.h5"], cwd: "/")
+        XCTAssertEqual(ref.stdout.split(separator: "\n").count, 40)
+        XCTAssertEqual(ref.stdout, killed.stdout)
+        XCTAssertEqual(try t.read("ref/p.csv"), try t.read("k/p.csv"))
+    }
+
+    func testBadArgumentsAreUsageErrors() throws {
+        for args in [["--shard", "4/3"], ["--shard", "x"], ["--compression", "zstd"], ["--compression", "gzip:12"]] {
+            let r = try runTool(["export", "/nonexistent"] + args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+        }
+    }
+}
