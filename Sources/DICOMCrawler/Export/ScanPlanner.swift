@@ -98,10 +98,8 @@ private struct Planner {
         // series in the order of `split`.
         var locations = SortKeys()
         for h in headers { locations.appendLocationKey(h) }
-        var locationRank = [Int](repeating: 0, count: headers.count)
-        for (r, i) in locations.order().enumerated() { locationRank[i] = r }
-        let first = groups.map { g in g.lazy.map { locationRank[$0] }.min() ?? 0 }
-        let seriesOrder = groups.indices.sorted { first[$0] < first[$1] }
+        let first = groups.map { g in g.min { locations.compare($0, $1) < 0 } ?? 0 }
+        let seriesOrder = groups.indices.sorted { locations.compare(first[$0], first[$1]) < 0 }
         var plans: [ScanPlan] = []
         var idCounts: [String: Int] = [:]
         for g in seriesOrder {
@@ -136,7 +134,9 @@ private struct Planner {
         // Copies: the same SOP Instance UID and frame.
         struct Copy: Hashable { let uid: String; let frame: Int? }
         var seen: [Copy: Int] = [:]
+        seen.reserveCapacity(series.count)
         var kept: [Int] = []
+        kept.reserveCapacity(series.count)
         var copiesOf: [Int: [Int]] = [:]
         for i in series {
             if let uid = headers[i].sopInstanceUID {
@@ -150,20 +150,17 @@ private struct Planner {
             kept.append(i)
         }
         // DIRs that are different subjects: more than one DIR, more than one Patient ID.
-        var dirs = Set<Int>(), patients = Set<String?>()
-        for i in kept {
-            dirs.insert(headers[i].dirIndex)
-            patients.insert(headers[i].patientID)
-        }
-        let bySubject = dirs.count > 1 && patients.count > 1
+        let first = kept[0]
+        let bySubject = kept.contains { headers[$0].dirIndex != headers[first].dirIndex }
+            && kept.contains { headers[$0].patientID != headers[first].patientID }
         // Orientations, clustered greedily in file-name order.
         var representatives: [ImageOrientation] = []
         var subOf: [Signature: Int] = [:]
         var subs: [[Int]] = []
+        var last: (signature: Signature, sub: Int)?
         for i in kept {
-            let h = headers[i]
             var cluster = -1
-            if let o = h.imageOrientation {
+            if let o = headers[i].imageOrientation {
                 cluster = representatives.prefix(ScanPlanner.orientationsCompared).firstIndex {
                     $0.isClose(to: o, tolerance: ScanPlanner.orientationTolerance)
                 } ?? -1
@@ -172,19 +169,29 @@ private struct Planner {
                     representatives.append(o)
                 }
             }
-            let s = Signature(study: h.studyInstanceUID, subject: bySubject ? h.patientID : nil, orientation: cluster,
-                              rows: h.rows, columns: h.columns, samples: h.samplesPerPixel, bits: h.bitsAllocated,
-                              representation: h.pixelRepresentation, photometric: h.photometricInterpretation, float: h.floatPixels)
-            if let k = subOf[s] {
+            let s = signature(i, orientation: cluster, bySubject: bySubject)
+            // Slices in a row mostly share one: compared before hashed.
+            if let last, last.signature == s {
+                subs[last.sub].append(i)
+            } else if let k = subOf[s] {
                 subs[k].append(i)
+                last = (s, k)
             } else {
                 subOf[s] = subs.count
+                last = (s, subs.count)
                 subs.append([i])
             }
         }
         let firstAcquired = subs.map { s in s.min(by: acquiredBefore) ?? s[0] }
         let order = subs.indices.sorted { acquiredBefore(firstAcquired[$0], firstAcquired[$1]) }
-        return order.map { k in (subs[k], subs[k].flatMap { copiesOf[$0] ?? [] }) }
+        return order.map { k in (subs[k], copiesOf.isEmpty ? [] : subs[k].flatMap { copiesOf[$0] ?? [] }) }
+    }
+
+    func signature(_ i: Int, orientation: Int, bySubject: Bool) -> Signature {
+        let h = headers[i]
+        return Signature(study: h.studyInstanceUID, subject: bySubject ? h.patientID : nil, orientation: orientation,
+                         rows: h.rows, columns: h.columns, samples: h.samplesPerPixel, bits: h.bitsAllocated,
+                         representation: h.pixelRepresentation, photometric: h.photometricInterpretation, float: h.floatPixels)
     }
 
     /// Instance Number order, slices without one last, ties in file-name order.
@@ -378,17 +385,26 @@ private struct SortKeys {
         var order = Array(ends.indices)
         bytes.withUnsafeBufferPointer { b in
             ends.withUnsafeBufferPointer { e in
-                order.sort { x, y in
-                    let sx = x == 0 ? 0 : e[x - 1], sy = y == 0 ? 0 : e[y - 1]
-                    let lx = e[x] - sx, ly = e[y] - sy
-                    var c: Int32 = 0
-                    if let base = b.baseAddress, min(lx, ly) > 0 { c = memcmp(base + sx, base + sy, min(lx, ly)) }
-                    if c != 0 { return c < 0 }
-                    return lx != ly ? lx < ly : x < y
-                }
+                order.sort { Self.compare(b, e, $0, $1) < 0 }
             }
         }
         return order
+    }
+
+    /// -1, 0 or 1 as key `x` sorts before, with or after key `y` (equal keys by index).
+    func compare(_ x: Int, _ y: Int) -> Int {
+        bytes.withUnsafeBufferPointer { b in ends.withUnsafeBufferPointer { e in Self.compare(b, e, x, y) } }
+    }
+
+    private static func compare(_ b: UnsafeBufferPointer<UInt8>, _ e: UnsafeBufferPointer<Int>, _ x: Int, _ y: Int) -> Int {
+        let sx = x == 0 ? 0 : e[x - 1], sy = y == 0 ? 0 : e[y - 1]
+        let lx = e[x] - sx, ly = e[y] - sy
+        if let base = b.baseAddress, min(lx, ly) > 0 {
+            let c = memcmp(base + sx, base + sy, min(lx, ly))
+            if c != 0 { return c < 0 ? -1 : 1 }
+        }
+        if lx != ly { return lx < ly ? -1 : 1 }
+        return x == y ? 0 : (x < y ? -1 : 1)
     }
 
     /// File-name order: the runs of digits in the last path component as numbers (a name with fewer
@@ -433,7 +449,11 @@ private struct SortKeys {
 
     /// Big endian, so that bytes compare as numbers.
     private mutating func appendNumber(_ v: UInt64, bytes n: Int) {
-        for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+        var shift = 8 * n
+        while shift > 0 {
+            shift -= 8
+            bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift)))
+        }
     }
 
     private func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
