@@ -29,6 +29,8 @@ func exportSlice(series: String, study: String = "1.2.3", position: [Double]?, o
     if let orientation { e.append(.string(Tag(0x0020_0037), ds(orientation))) }
     if let instance { e.append(.string(.instanceNumber, String(instance))) }
     if let temporal { e.append(.string(Tag(0x0020_0100), String(temporal))) }
+    let replaced = Set(extra.map(\.tag))
+    e.removeAll { replaced.contains($0.tag) }
     e += extra
     e.append(.bytes(.pixelData, .OW, (0..<(rows * columns)).flatMap { _ in [UInt8(value & 0xFF), UInt8(value >> 8)] }))
     return DICOMWriter().write(DataSet(e))
@@ -198,6 +200,25 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(ref.stdout.split(separator: "\n").count, 40)
         XCTAssertEqual(ref.stdout, killed.stdout)
         XCTAssertEqual(try t.read("ref/p.csv"), try t.read("k/p.csv"))
+    }
+
+    /// --slices: one dataset per file named by its SOP Instance UID, shaped (Rows, Columns); a row
+    /// per file in the metadata table.
+    func testSlicesModeOneDatasetPerFile() throws {
+        let t = try FixtureTree()
+        for z in 0..<3 {
+            try t.write("in/\(z).dcm", exportSlice(series: "5.1", position: [0, 0, Double(z)], instance: z, value: UInt16(40 + z),
+                                                 extra: [.string(.sopInstanceUID, "5.1.9.\(z)")]))
+        }
+        let r = try runTool(["export", "-q", "--slices", t.path + "/in", "-o", t.path + "/s.h5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(t.path)/s.h5', 'r')
+            for k in sorted(f): print(k, f[k].shape, int(np.asarray(f[k]).max()))
+            """)
+        XCTAssertEqual(out, "5.1.9.0 (4, 3) 40\n5.1.9.1 (4, 3) 41\n5.1.9.2 (4, 3) 42\n")
+        XCTAssertEqual(try parseCSV(try t.read("s.csv")).rows.map { $0[0] }, ["5.1.9.0", "5.1.9.1", "5.1.9.2"])
     }
 
     func testBadArgumentsAreUsageErrors() throws {
