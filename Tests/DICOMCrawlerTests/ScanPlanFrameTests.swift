@@ -110,6 +110,10 @@ final class ScanPlanFrameTests: XCTestCase {
         let h = F.headers(encapsulated, path: "rle", syntax: rle)
         XCTAssertEqual(h.count, 2, "two fragments: at most two frames")
         XCTAssertEqual(h.map { $0.imagePosition?.z }, [0, 1])
+        // No pixel data (a header read that stopped before it): as many frames as per-frame items.
+        var bare = Self.enhanced(frames: frames, claimed: 2_000_000_000)
+        bare.elements.removeAll { $0.tag == .pixelData }
+        XCTAssertEqual(F.headers(bare, path: "bare").count, 3)
         // Frames past the per-frame items keep the shared values only.
         let more = F.headers(Self.enhanced(frames: Array(frames.prefix(1)), claimed: 2, pixels: .bytes(.pixelData, .OW, [UInt8](repeating: 0, count: 64))), path: "m")
         XCTAssertEqual(more.count, 2)

@@ -67,7 +67,6 @@ final class ScanPlanKeyTests: XCTestCase {
         let spunTime = ContinuousClock.now - start3
         XCTAssertEqual(spunPlans.count, 20_000)
         XCTAssertEqual(spunPlans[1].id, "1.2.3.4_2")
-        print("TIMING", manyTime, hugeTime, spunTime)
         // Generous bounds (a debug build on a busy machine): quadratic work would take minutes.
         XCTAssertLessThan(manyTime, .seconds(20))
         XCTAssertLessThan(hugeTime, .seconds(20))

@@ -18,11 +18,12 @@ import Glibc
 ///    Number (slices without one after all with one), ties by file name as in step 3. The first
 ///    keeps the id `UID`, the next are `UID_2`, `UID_3`...
 /// 3. **Slice order.** With a position and an orientation on every slice: by the position's
-///    distance along the normal of the first slice's orientation (`SliceOrder.position`). Else by
-///    Instance Number, then (ties, and slices without one) the file name: the numbers in its last
-///    path component compared as numbers (`2.dcm` before `10.dcm`), the name, the whole relative
-///    path, the DIR, the frame number (`SliceOrder.instance`, or `.filename` when no slice has an
-///    Instance Number).
+///    distance along the normal (row × column) of the orientation of the scan's first slice in
+///    file-name order (`SliceOrder.position`). Else by Instance Number, then (ties, and slices
+///    without one) file-name order: the runs of digits in the last path component compared as
+///    numbers, one by one (`2.dcm` before `10.dcm`; a name with fewer runs first), then that
+///    component, the whole relative path, the DIR, the frame number (`SliceOrder.instance`, or
+///    `.filename` when no slice has an Instance Number).
 /// 4. **Volumes.** Positions closer than `positionTolerance` along the normal are one position.
 ///    When every position occurs k > 1 times (and the slices at a position coincide in the plane
 ///    too), the scan has k volumes: the slices at each position are ordered by the first
@@ -62,30 +63,22 @@ private struct Signature: Hashable {
 }
 
 private struct Planner {
+    /// The headers in file-name order (see `SortKeys.appendFileNameKey`), so that an index is also
+    /// a place in that order (the tie-break everywhere), and the passes below read memory in order.
     let headers: [SliceHeader]
-    /// Each header's place in file-name order (a total order: a tie-break everywhere).
-    let fileRank: [Int]
-    /// Header indices in file-name order.
-    let byFile: [Int]
 
-    init(_ headers: [SliceHeader]) {
-        self.headers = headers
+    init(_ input: [SliceHeader]) {
         var keys = SortKeys()
-        for h in headers { keys.appendFileNameKey(h) }
-        let order = keys.order()
-        var rank = [Int](repeating: 0, count: headers.count)
-        for (r, i) in order.enumerated() { rank[i] = r }
-        fileRank = rank
-        byFile = order
+        for i in input.indices { keys.appendFileNameKey(input[i].path, dir: input[i].dirIndex, frame: input[i].frame) }
+        headers = keys.order().map { input[$0] }
     }
 
     func run() -> [ScanPlan] {
         var groupOf: [GroupKey: Int] = [:]
         var keys: [GroupKey] = []
         var groups: [[Int]] = []
-        for i in byFile {
-            let h = headers[i]
-            let key: GroupKey = h.seriesInstanceUID.map { .series($0) } ?? .file(h.dirIndex, h.path)
+        for i in headers.indices {
+            let key: GroupKey = headers[i].seriesInstanceUID.map { .series($0) } ?? .file(headers[i].dirIndex, headers[i].path)
             if let g = groupOf[key] {
                 groups[g].append(i)
             } else {
@@ -97,7 +90,7 @@ private struct Planner {
         // Series in the order of their first file by DIR, path and frame; the scans of one
         // series in the order of `split`.
         var locations = SortKeys()
-        for h in headers { locations.appendLocationKey(h) }
+        for i in headers.indices { locations.appendLocationKey(headers[i].path, dir: headers[i].dirIndex, frame: headers[i].frame) }
         let first = groups.map { g in g.min { locations.compare($0, $1) < 0 } ?? 0 }
         let seriesOrder = groups.indices.sorted { locations.compare(first[$0], first[$1]) < 0 }
         var plans: [ScanPlan] = []
@@ -188,10 +181,10 @@ private struct Planner {
     }
 
     func signature(_ i: Int, orientation: Int, bySubject: Bool) -> Signature {
-        let h = headers[i]
-        return Signature(study: h.studyInstanceUID, subject: bySubject ? h.patientID : nil, orientation: orientation,
-                         rows: h.rows, columns: h.columns, samples: h.samplesPerPixel, bits: h.bitsAllocated,
-                         representation: h.pixelRepresentation, photometric: h.photometricInterpretation, float: h.floatPixels)
+        Signature(study: headers[i].studyInstanceUID, subject: bySubject ? headers[i].patientID : nil, orientation: orientation,
+                  rows: headers[i].rows, columns: headers[i].columns, samples: headers[i].samplesPerPixel, bits: headers[i].bitsAllocated,
+                  representation: headers[i].pixelRepresentation, photometric: headers[i].photometricInterpretation,
+                  float: headers[i].floatPixels)
     }
 
     /// Instance Number order, slices without one last, ties in file-name order.
@@ -200,20 +193,16 @@ private struct Planner {
         case let (x?, y?) where x != y: return x < y
         case (_?, nil): return true
         case (nil, _?): return false
-        default: return fileRank[a] < fileRank[b]
+        default: return a < b
         }
     }
 
     /// Orders one homogeneous scan and collects its values.
     func makePlan(_ members: [Int], duplicates: [Int]) -> ScanPlan {
         var notes: [String] = []
-        var stack = stackByPosition(members, notes: &notes)
-        if stack == nil {
-            let ordered = members.sorted(by: acquiredBefore)
-            let rule: SliceOrder = members.contains { headers[$0].instanceNumber != nil } ? .instance : .filename
-            stack = Stack(positions: ordered.map { [$0] }, order: rule, volumeOrder: nil, spacing: nil)
-        }
-        let s = stack ?? Stack(positions: [], order: .filename, volumeOrder: nil, spacing: nil)
+        let s = stackByPosition(members, notes: &notes) ?? Stack(
+            positions: members.sorted(by: acquiredBefore).map { [$0] },
+            order: members.contains { headers[$0].instanceNumber != nil } ? .instance : .filename, volumeOrder: nil, spacing: nil)
         let volumes = s.positions.first?.count ?? 0
         var slices: [PlannedSlice] = []
         slices.reserveCapacity(members.count)
@@ -259,7 +248,7 @@ private struct Planner {
             guard let p = headers[i].imagePosition, headers[i].imageOrientation != nil else { return nil }
             items.append(((p * normal).sum(), i))
         }
-        items.sort { $0.d != $1.d ? $0.d < $1.d : fileRank[$0.i] < fileRank[$1.i] }
+        items.sort { $0.d != $1.d ? $0.d < $1.d : $0.i < $1.i }
         let tolerance = ScanPlanner.positionTolerance
         var positions: [[Int]] = []
         var distances: [Double] = []
@@ -285,9 +274,9 @@ private struct Planner {
             }
         }
         let k = positions[0].count
-        if let uneven = positions.first(where: { $0.count != k }) {
+        if positions.contains(where: { $0.count != k }) {
             let counts = positions.map(\.count)
-            notes.append("positions repeat unevenly (\(counts.min() ?? k) to \(counts.max() ?? uneven.count) times): one stack in instance order")
+            notes.append("positions repeat unevenly (\(counts.min() ?? k) to \(counts.max() ?? k) times): one stack in instance order")
             return nil
         }
         var volumeOrder: VolumeOrder?
@@ -301,7 +290,7 @@ private struct Planner {
                         let c = compareKeys(volumeValue(key, headers[a]), volumeValue(key, headers[b]))
                         if c != 0 { return c < 0 }
                     }
-                    return fileRank[a] < fileRank[b]
+                    return a < b
                 }
             }
         }
@@ -410,8 +399,8 @@ private struct SortKeys {
     /// File-name order: the runs of digits in the last path component as numbers (a name with fewer
     /// of them first: `1.dcm` < `IM_1_100` < `2.dcm`), then that component, the whole relative
     /// path, the DIR, the frame number.
-    mutating func appendFileNameKey(_ h: SliceHeader) {
-        let path = h.path.utf8
+    mutating func appendFileNameKey(_ path: String, dir: Int, frame: Int?) {
+        let path = path.utf8
         let nameStart = path.lastIndex(of: UInt8(ascii: "/")).map { path.index(after: $0) } ?? path.startIndex
         let name = path[nameStart...]
         var i = name.startIndex
@@ -433,17 +422,17 @@ private struct SortKeys {
         bytes.append(0)
         bytes.append(contentsOf: path)
         bytes.append(0)
-        appendNumber(UInt64(bitPattern: Int64(h.dirIndex)) ^ (1 << 63), bytes: 8)
-        appendNumber(UInt64(bitPattern: Int64(h.frame ?? 0)) ^ (1 << 63), bytes: 8)
+        appendNumber(UInt64(bitPattern: Int64(dir)) ^ (1 << 63), bytes: 8)
+        appendNumber(UInt64(bitPattern: Int64(frame ?? 0)) ^ (1 << 63), bytes: 8)
         ends.append(bytes.count)
     }
 
     /// Where a slice is: DIR, path bytes, frame number.
-    mutating func appendLocationKey(_ h: SliceHeader) {
-        appendNumber(UInt64(bitPattern: Int64(h.dirIndex)) ^ (1 << 63), bytes: 8)
-        bytes.append(contentsOf: h.path.utf8)
+    mutating func appendLocationKey(_ path: String, dir: Int, frame: Int?) {
+        appendNumber(UInt64(bitPattern: Int64(dir)) ^ (1 << 63), bytes: 8)
+        bytes.append(contentsOf: path.utf8)
         bytes.append(0)
-        appendNumber(UInt64(bitPattern: Int64(h.frame ?? 0)) ^ (1 << 63), bytes: 8)
+        appendNumber(UInt64(bitPattern: Int64(frame ?? 0)) ^ (1 << 63), bytes: 8)
         ends.append(bytes.count)
     }
 

@@ -140,7 +140,8 @@ extension SliceHeader {
     /// The slices of one file: one header, or one per frame for a file with Number of Frames. A
     /// frame's values come from its Per-frame Functional Groups item, else the Shared Functional
     /// Groups, else the top level. At most `maxFrames` frames, and no more than the pixel data can
-    /// hold when its length is known (a header that claims 2^31 frames makes no 2^31 headers).
+    /// hold when its length is known, else no more than there are per-frame items (if any): a
+    /// header that claims 2^31 frames makes no 2^31 headers.
     public static func headers(of dataSet: DataSet, dirIndex: Int, path: String, maxFrames: Int = 100_000) -> [SliceHeader] {
         let ds = dataSet
         var base = SliceHeader(dirIndex: dirIndex, path: path)
@@ -167,7 +168,11 @@ extension SliceHeader {
         let perFrame = ds[HeaderTag.perFrameFunctionalGroups]?.items ?? []
         let shared = ds[HeaderTag.sharedFunctionalGroups]?.items?.first
         var count = min(claimed, max(1, maxFrames))
-        if let bound = framesHeld(ds, base) { count = min(count, bound) }
+        if let bound = framesHeld(ds, base) {
+            count = min(count, bound)
+        } else if !perFrame.isEmpty {
+            count = min(count, perFrame.count)
+        }
         var out: [SliceHeader] = []
         out.reserveCapacity(count)
         for f in 0..<count {
