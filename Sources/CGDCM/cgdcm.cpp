@@ -58,7 +58,7 @@ uint16_t be16(const uint8_t *p) { return uint16_t(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t *p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
 
 /// The declared Photometric Interpretation, checked against the samples per pixel.
-bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretation::PIType &type) {
+bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretation::PIType &type, const char *&name) {
     using PI = gdcm::PhotometricInterpretation;
     if (s == nullptr) return false;
     struct Entry { const char *name; PI::PIType type; uint16_t spp; };
@@ -71,6 +71,7 @@ bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretatio
     for (const Entry &e : entries) {
         if (std::strcmp(s, e.name) == 0) {
             type = e.type;
+            name = e.name;
             return e.spp == spp;
         }
     }
@@ -82,6 +83,7 @@ struct Frame {
     uint32_t rows, columns;
     uint16_t spp, bitsAllocated, bitsStored, signedPixels;
     gdcm::PhotometricInterpretation::PIType photometric;
+    const char *photometricName;  // unpadded (GDCM's own strings are padded to even length)
     uint64_t length;
 };
 
@@ -109,7 +111,7 @@ bool checkAttributes(const cgdcm_frame_info *info, Frame &f, Failure &fail) {
         fail.message = "pixel representation and planar configuration must be 0 or 1";
         return false;
     }
-    if (!photometricType(info->photometric, info->samples_per_pixel, f.photometric)) {
+    if (!photometricType(info->photometric, info->samples_per_pixel, f.photometric, f.photometricName)) {
         fail.message = std::string("photometric interpretation '") + (info->photometric ? info->photometric : "") +
                        "' is unknown or does not fit " + std::to_string(info->samples_per_pixel) +
                        " samples per pixel";
@@ -410,7 +412,7 @@ const char *storedPhotometric(const Frame &f) {
     case PI::YBR_PARTIAL_420: return "YBR_PARTIAL_422";
     case PI::YBR_ICT:
     case PI::YBR_RCT: return "RGB";
-    default: return PI::GetPIString(f.photometric);
+    default: return f.photometricName;
     }
 }
 
@@ -480,7 +482,7 @@ cgdcm_status prepare(const cgdcm_frame_info *info, const uint8_t *data, size_t l
             return fail.status;
         }
         precision = h.precision;
-        if (f.spp == 1) photometric = PI::GetPIString(f.photometric);
+        if (f.spp == 1) photometric = f.photometricName;
         else if (family == Family::jpeg && h.sof != 0xC3) photometric = lossyJPEGPhotometric(h, f);
         else photometric = storedPhotometric(f);
         if (family == Family::jpeg && f.photometric == PI::YBR_PARTIAL_420) codecPhotometric = PI::YBR_PARTIAL_422;
@@ -506,7 +508,7 @@ cgdcm_status prepare(const cgdcm_frame_info *info, const uint8_t *data, size_t l
             return fail.status;
         }
         precision = h.precision;
-        if (f.spp == 1) photometric = PI::GetPIString(f.photometric);
+        if (f.spp == 1) photometric = f.photometricName;
         else photometric = h.mct ? "RGB" : storedPhotometric(f);
         // GDCM's codec reads the photometric only to warn and to count samples.
         if (f.spp == 3) codecPhotometric = PI::RGB;
