@@ -46,6 +46,9 @@ public struct DecodedFrame: Sendable, Equatable {
     /// JPEG stored as YCbCr (GDCM does not convert it; pydicom returns RGB), "RGB" for JPEG 2000
     /// with the multiple component transform. See `cgdcm.h`.
     public let photometricInterpretation: String
+    /// What the codec warned about while decoding, e.g. libjpeg's "Corrupt JPEG data: premature
+    /// end of data segment" (the frame decoded but may be damaged); nil when it said nothing.
+    public let warnings: String?
 }
 
 /// Why a frame was not decoded.
@@ -135,7 +138,9 @@ public enum GDCMDecoder {
                     }
                 }
                 guard status == CGDCM_OK else { return .failure(error(status, message)) }
-                return .success(DecodedFrame(bytes: bytes, photometricInterpretation: string(photometric)))
+                let warnings = string(message)
+                return .success(DecodedFrame(bytes: bytes, photometricInterpretation: string(photometric),
+                                             warnings: warnings.isEmpty ? nil : warnings))
             }
         }
     }

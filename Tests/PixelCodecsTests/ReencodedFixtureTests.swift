@@ -161,3 +161,24 @@ final class ReencodedFixtureTests: XCTestCase {
         }
     }
 }
+
+extension ReencodedFixtureTests {
+    /// An 8-bit codestream in a 16-bit frame (Bits Allocated 16, Bits Stored 8) comes back widened;
+    /// signed values are sign-extended from Bits Stored.
+    func testNarrowCodestreamsAreWidenedAndSignExtended() throws {
+        let dir = try temporaryFolder(self)
+        let image = NativeImage.mono8
+        for encoding in [Encoding(tool: "gdcmconv", args: ["--jpeg"], transferSyntax: "1.2.840.10008.1.2.4.70", tolerance: 0),
+                         Encoding(tool: "gdcmconv", args: ["--jpegls"], transferSyntax: "1.2.840.10008.1.2.4.80", tolerance: 0),
+                         Encoding(tool: "gdcmconv", args: ["--j2k"], transferSyntax: "1.2.840.10008.1.2.4.90", tolerance: 0)] {
+            let frame = try encode(image, encoding, in: dir)
+            var a = frame.attributes
+            a.bitsAllocated = 16
+            let wide = try GDCMDecoder.decode(frame: frame.bytes, transferSyntax: frame.transferSyntax, attributes: a).get()
+            XCTAssertEqual(wide.bytes, image.pixels.flatMap { [$0, 0] }, encoding.transferSyntax)
+            a.pixelRepresentation = 1
+            let signed = try GDCMDecoder.decode(frame: frame.bytes, transferSyntax: frame.transferSyntax, attributes: a).get()
+            XCTAssertEqual(signed.bytes, image.pixels.flatMap { [$0, $0 >= 128 ? 0xFF : 0] }, encoding.transferSyntax)
+        }
+    }
+}
