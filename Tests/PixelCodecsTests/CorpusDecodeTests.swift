@@ -17,7 +17,7 @@ final class CorpusDecodeTests: XCTestCase {
             XCTAssertEqual(entry["frames"] as? Int, 1, "\(path): only single frames are split here")
             let frame = try readFrame(dir.appendingPathComponent(path).path)
             XCTAssertEqual(frame.transferSyntax, uid, path)
-            let decoded: DecodedFrame
+            let decoded: PixelCodecs.DecodedFrame
             switch GDCMDecoder.decode(frame: frame.bytes, transferSyntax: frame.transferSyntax, attributes: frame.attributes) {
             case .success(let d): decoded = d
             case .failure(let e):

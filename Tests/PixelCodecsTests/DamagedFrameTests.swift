@@ -26,7 +26,7 @@ final class DamagedFrameTests: XCTestCase {
         return out
     }
 
-    func decode(_ f: EncapsulatedFrame, _ bytes: [UInt8], attributes: FrameAttributes? = nil) -> Result<DecodedFrame, CodecError> {
+    func decode(_ f: EncapsulatedFrame, _ bytes: [UInt8], attributes: FrameAttributes? = nil) -> Result<PixelCodecs.DecodedFrame, CodecError> {
         GDCMDecoder.decode(frame: bytes, transferSyntax: f.transferSyntax, attributes: attributes ?? f.attributes)
     }
 
@@ -142,7 +142,7 @@ final class DamagedFrameTests: XCTestCase {
         let all = try frames(in: dir)
         let serial = try all.map { try decode($0, $0.bytes).get() }
         final class Results: @unchecked Sendable {
-            var items = [DecodedFrame?](repeating: nil, count: 48)
+            var items = [PixelCodecs.DecodedFrame?](repeating: nil, count: 48)
             let lock = NSLock()
         }
         let results = Results()

@@ -34,7 +34,7 @@ final class ReencodedFixtureTests: XCTestCase {
         let frame = try encode(image, encoding, in: dir)
         let label = "\(image.name) by \(encoding.tool) \(encoding.args.joined(separator: " "))"
         XCTAssertTrue(GDCMDecoder.canDecode(transferSyntax: frame.transferSyntax), label, file: file, line: line)
-        let decoded: DecodedFrame
+        let decoded: PixelCodecs.DecodedFrame
         switch GDCMDecoder.decode(frame: frame.bytes, transferSyntax: frame.transferSyntax, attributes: frame.attributes) {
         case .success(let d): decoded = d
         case .failure(let e):
