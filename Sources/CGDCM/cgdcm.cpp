@@ -12,11 +12,72 @@
 #include <gdcm-3.0/gdcmSequenceOfFragments.h>
 #include <gdcm-3.0/gdcmTrace.h>
 
+#include <dlfcn.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string>
+
+// Messages of the codecs under GDCM. GDCM's trace macros are switched off, but libjpeg prints its
+// warnings and errors to stderr (GDCM keeps IJG's output_message) and GDCM hands OpenJPEG an error
+// handler that prints to stderr. The library must not print, so both are taken over here by
+// interposing the two functions GDCM calls to set them up (the dynamic linker resolves GDCM's calls
+// to these definitions first; each calls the original, then puts a collecting callback in place).
+// The messages go to the decoding thread's collector and into the caller's error text.
+namespace {
+thread_local std::string *messageSink = nullptr;
+
+void collect(const char *prefix, const char *text) {
+    if (messageSink == nullptr || text == nullptr) return;
+    std::string t(text);
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    if (t.empty() || messageSink->size() > 2000) return;
+    if (!messageSink->empty()) *messageSink += "; ";
+    *messageSink += prefix;
+    *messageSink += t;
+}
+
+/// The start of IJG's struct jpeg_error_mgr (the same in every libjpeg since 6b).
+struct IJGErrorManager {
+    void (*error_exit)(void *cinfo);
+    void (*emit_message)(void *cinfo, int level);
+    void (*output_message)(void *cinfo);
+    void (*format_message)(void *cinfo, char *buffer);
+};
+
+/// IJG's output_message, collecting instead of printing. `cinfo` starts with its error manager.
+void collectIJGMessage(void *cinfo) {
+    IJGErrorManager *err = *static_cast<IJGErrorManager **>(cinfo);
+    char buffer[200] = {0};  // JMSG_LENGTH_MAX
+    err->format_message(cinfo, buffer);
+    collect("libjpeg: ", buffer);
+}
+
+void collectOpenJPEGMessage(const char *message, void *) { collect("OpenJPEG: ", message); }
+
+using StdError = void *(*)(void *);
+void *quietStdError(const char *name, void *err) {
+    StdError original = reinterpret_cast<StdError>(dlsym(RTLD_NEXT, name));
+    if (original == nullptr) std::abort();  // cannot happen: GDCM, our caller, links the original
+    void *result = original(err);
+    static_cast<IJGErrorManager *>(err)->output_message = collectIJGMessage;
+    return result;
+}
+}  // namespace
+
+extern "C" void *gdcmjpeg8_jpeg_std_error(void *err) { return quietStdError("gdcmjpeg8_jpeg_std_error", err); }
+extern "C" void *gdcmjpeg12_jpeg_std_error(void *err) { return quietStdError("gdcmjpeg12_jpeg_std_error", err); }
+extern "C" void *gdcmjpeg16_jpeg_std_error(void *err) { return quietStdError("gdcmjpeg16_jpeg_std_error", err); }
+
+extern "C" int opj_set_error_handler(void *codec, void (*)(const char *, void *), void *) {
+    using SetHandler = int (*)(void *, void (*)(const char *, void *), void *);
+    static const SetHandler original = reinterpret_cast<SetHandler>(dlsym(RTLD_NEXT, "opj_set_error_handler"));
+    if (original == nullptr) return 0;
+    return original(codec, collectOpenJPEGMessage, nullptr);
+}
 
 namespace {
 
@@ -58,7 +119,7 @@ uint16_t be16(const uint8_t *p) { return uint16_t(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t *p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
 
 /// The declared Photometric Interpretation, checked against the samples per pixel.
-bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretation::PIType &type) {
+bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretation::PIType &type, const char *&name) {
     using PI = gdcm::PhotometricInterpretation;
     if (s == nullptr) return false;
     struct Entry { const char *name; PI::PIType type; uint16_t spp; };
@@ -71,6 +132,7 @@ bool photometricType(const char *s, uint16_t spp, gdcm::PhotometricInterpretatio
     for (const Entry &e : entries) {
         if (std::strcmp(s, e.name) == 0) {
             type = e.type;
+            name = e.name;
             return e.spp == spp;
         }
     }
@@ -82,6 +144,7 @@ struct Frame {
     uint32_t rows, columns;
     uint16_t spp, bitsAllocated, bitsStored, signedPixels;
     gdcm::PhotometricInterpretation::PIType photometric;
+    const char *photometricName;  // unpadded (GDCM's own strings are padded to even length)
     uint64_t length;
 };
 
@@ -109,7 +172,7 @@ bool checkAttributes(const cgdcm_frame_info *info, Frame &f, Failure &fail) {
         fail.message = "pixel representation and planar configuration must be 0 or 1";
         return false;
     }
-    if (!photometricType(info->photometric, info->samples_per_pixel, f.photometric)) {
+    if (!photometricType(info->photometric, info->samples_per_pixel, f.photometric, f.photometricName)) {
         fail.message = std::string("photometric interpretation '") + (info->photometric ? info->photometric : "") +
                        "' is unknown or does not fit " + std::to_string(info->samples_per_pixel) +
                        " samples per pixel";
@@ -410,7 +473,7 @@ const char *storedPhotometric(const Frame &f) {
     case PI::YBR_PARTIAL_420: return "YBR_PARTIAL_422";
     case PI::YBR_ICT:
     case PI::YBR_RCT: return "RGB";
-    default: return PI::GetPIString(f.photometric);
+    default: return f.photometricName;
     }
 }
 
@@ -480,7 +543,7 @@ cgdcm_status prepare(const cgdcm_frame_info *info, const uint8_t *data, size_t l
             return fail.status;
         }
         precision = h.precision;
-        if (f.spp == 1) photometric = PI::GetPIString(f.photometric);
+        if (f.spp == 1) photometric = f.photometricName;
         else if (family == Family::jpeg && h.sof != 0xC3) photometric = lossyJPEGPhotometric(h, f);
         else photometric = storedPhotometric(f);
         if (family == Family::jpeg && f.photometric == PI::YBR_PARTIAL_420) codecPhotometric = PI::YBR_PARTIAL_422;
@@ -506,7 +569,7 @@ cgdcm_status prepare(const cgdcm_frame_info *info, const uint8_t *data, size_t l
             return fail.status;
         }
         precision = h.precision;
-        if (f.spp == 1) photometric = PI::GetPIString(f.photometric);
+        if (f.spp == 1) photometric = f.photometricName;
         else photometric = h.mct ? "RGB" : storedPhotometric(f);
         // GDCM's codec reads the photometric only to warn and to count samples.
         if (f.spp == 3) codecPhotometric = PI::RGB;
@@ -675,15 +738,23 @@ extern "C" cgdcm_status cgdcm_decode_frame(const cgdcm_frame_info *info, const u
         copyString("no frame attributes or no output buffer", error, error_capacity);
         return CGDCM_BAD_ATTRIBUTES;
     }
+    std::string messages;
+    struct SinkScope {
+        explicit SinkScope(std::string *sink) { messageSink = sink; }
+        ~SinkScope() { messageSink = nullptr; }
+    };
     try {
+        SinkScope scope(&messages);
         std::string photometric;
         Failure fail{CGDCM_OK, ""};
         const cgdcm_status status = decode(info, data, length, out, out_length, photometric, fail);
         if (status != CGDCM_OK) {
+            if (!messages.empty()) fail.message += ": " + messages;
             copyString(fail.message, error, error_capacity);
             return status;
         }
         copyString(photometric, photometric_out, photometric_capacity);
+        copyString(messages, error, error_capacity);  // warnings of a frame that decoded
         return CGDCM_OK;
     } catch (const std::bad_alloc &) {
         copyString("out of memory while decoding", error, error_capacity);

@@ -46,6 +46,9 @@ public struct DecodedFrame: Sendable, Equatable {
     /// JPEG stored as YCbCr (GDCM does not convert it; pydicom returns RGB), "RGB" for JPEG 2000
     /// with the multiple component transform. See `cgdcm.h`.
     public let photometricInterpretation: String
+    /// What the codec warned about while decoding, e.g. libjpeg's "Corrupt JPEG data: premature
+    /// end of data segment" (the frame decoded but may be damaged); nil when it said nothing.
+    public let warnings: String?
 }
 
 /// Why a frame was not decoded.
@@ -85,9 +88,10 @@ public enum GDCMDecoder {
         "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
     ]
 
-    /// Whether `decode` handles this transfer syntax UID (trailing NUL or space padding ignored).
+    /// Whether `decode` handles this transfer syntax UID (trailing NUL or space padding ignored, as
+    /// in the strings of `FrameAttributes`).
     public static func canDecode(transferSyntax: String) -> Bool {
-        cgdcm_can_decode(trimmedUID(transferSyntax)) != 0
+        cgdcm_can_decode(trimmed(transferSyntax)) != 0
     }
 
     /// Decodes one frame: `frame` is the frame's fragments concatenated (no basic offset table).
@@ -95,7 +99,7 @@ public enum GDCMDecoder {
     /// calling thread.
     public static func decode(frame: UnsafeRawBufferPointer, transferSyntax: String, attributes: FrameAttributes,
                               maxFrameBytes: Int = 1 << 30, threads: Int = 1) -> Result<DecodedFrame, CodecError> {
-        let uid = trimmedUID(transferSyntax)
+        let uid = trimmed(transferSyntax)
         guard cgdcm_can_decode(uid) != 0 else {
             return .failure(CodecError(.unsupportedTransferSyntax, "transfer syntax '\(uid)' is not one GDCM decodes here"))
         }
@@ -109,7 +113,7 @@ public enum GDCMDecoder {
             return .failure(CodecError(.tooLarge, "a frame of \(length) bytes is over the limit of \(maxFrameBytes)"))
         }
         return uid.withCString { uidC in
-            attributes.photometricInterpretation.withCString { piC in
+            trimmed(attributes.photometricInterpretation).withCString { piC in
                 var info = cgdcm_frame_info(
                     transfer_syntax: uidC, photometric: piC, rows: UInt32(attributes.rows),
                     columns: UInt32(attributes.columns), samples_per_pixel: UInt16(attributes.samplesPerPixel),
@@ -134,7 +138,9 @@ public enum GDCMDecoder {
                     }
                 }
                 guard status == CGDCM_OK else { return .failure(error(status, message)) }
-                return .success(DecodedFrame(bytes: bytes, photometricInterpretation: string(photometric)))
+                let warnings = string(message)
+                return .success(DecodedFrame(bytes: bytes, photometricInterpretation: string(photometric),
+                                             warnings: warnings.isEmpty ? nil : warnings))
             }
         }
     }
@@ -148,8 +154,9 @@ public enum GDCMDecoder {
         }
     }
 
-    private static func trimmedUID(_ uid: String) -> String {
-        var s = Substring(uid)
+    /// A value without its trailing NUL or space padding.
+    private static func trimmed(_ value: String) -> String {
+        var s = Substring(value)
         while let last = s.last, last == "\0" || last == " " { s = s.dropLast() }
         return String(s)
     }

@@ -78,12 +78,16 @@ cgdcm_status cgdcm_check_frame(const cgdcm_frame_info *info, const uint8_t *data
 /// components, precision, known markers in bounds, an end marker at the end): several of GDCM's
 /// codec paths assert (abort) or overrun buffers when they disagree. A stream that does not end
 /// with an end-of-image marker (after any zero padding) is reported as truncated.
-/// GDCM's trace output is switched off; libjpeg may still print one "Corrupt JPEG data" warning
-/// and OpenJPEG its error to stderr for a damaged entropy-coded segment (they have no hook).
+/// Nothing is printed: GDCM's trace output is switched off, and libjpeg's and OpenJPEG's messages
+/// (which GDCM would let them print to stderr) are collected into `error` instead: this file
+/// defines gdcmjpeg{8,12,16}_jpeg_std_error and opj_set_error_handler, which the dynamic linker
+/// binds GDCM's calls to; they call the originals and put collecting callbacks in place.
 /// /usr/bin/pvrg-jpeg is never run (only the IJG, CharLS and OpenJPEG codecs are used).
 ///
 /// On failure returns the status and a NUL-terminated message in `error` (if `error_capacity` > 0);
-/// `out` may then hold partial data. Never throws; safe to call from many threads at once.
+/// `out` may then hold partial data. On success `error` holds the codec's warnings, if any (e.g.
+/// libjpeg's "Corrupt JPEG data: premature end of data segment": the frame decoded but may be
+/// damaged), else "". Never throws; safe to call from many threads at once.
 cgdcm_status cgdcm_decode_frame(const cgdcm_frame_info *info,
                                 const uint8_t *data, size_t length,
                                 uint8_t *out, size_t out_length,
