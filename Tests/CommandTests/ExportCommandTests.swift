@@ -221,6 +221,44 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(try parseCSV(try t.read("s.csv")).rows.map { $0[0] }, ["5.1.9.0", "5.1.9.1", "5.1.9.2"])
     }
 
+    /// A decoder that aborts on a frame (GDCM asserts on some hostile ones) costs that file's scan
+    /// only: the file is listed with the signal, the other scans (one of them JPEG, decoded by a
+    /// new helper) are exported, exit status 1.
+    func testADecoderAbortCostsOneScan() throws {
+        let t = try FixtureTree()
+        // A JPEG baseline frame holding the marker that makes the helper abort.
+        var elements: [Element] = []
+        for e in DICOMReader.read(bytes: exportSlice(series: "7.1", position: [0, 0, 0], instance: 1, value: 1)).dataSet.elements where e.tag != .pixelData {
+            elements.append(e)
+        }
+        elements.append(Element.encapsulatedPixelData([[0xFF, 0xD8] + Array("ABORT-HERE".utf8) + [0xFF, 0xD9]]))
+        try t.write("in/bad/1.dcm", DICOMWriter(transferSyntax: TransferSyntax(uid: "1.2.840.10008.1.2.4.50")!).write(DataSet(elements)))
+        // A real JPEG lossless series and a native one.
+        try t.write("in/native/1.dcm", exportSlice(series: "7.2", position: [0, 0, 0], instance: 1, value: 9))
+        try t.mkdir("in/jpeg")
+        try t.write("src/1.dcm", exportSlice(series: "7.3", position: [0, 0, 0], instance: 1, value: 300))
+        let enc = try runProcess("/usr/bin/gdcmconv", ["--jpeg", t.path + "/src/1.dcm", t.path + "/in/jpeg/1.dcm"])
+        XCTAssertEqual(enc.status, 0, enc.stderr)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: toolPath())
+        p.arguments = ["export", "--jobs", "1", t.path + "/in", "-o", t.path + "/a.h5"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"]) { $1 }
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1, stderr)
+        let list = try parseCSV(try t.read("a.unreadable.csv"))
+        XCTAssertEqual(list.rows.map { $0[0] }, ["7.1"])
+        XCTAssertTrue(list.rows.first?[2].contains("crashed (signal 6)") == true, "\(list.rows)")
+        XCTAssertEqual(try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(t.path)/a.h5', 'r')
+            for k in sorted(f): print(k, int(np.asarray(f[k]).max()))
+            """), "7.2 9\n7.3 300\n")
+    }
+
     func testBadArgumentsAreUsageErrors() throws {
         for args in [["--shard", "4/3"], ["--shard", "x"], ["--compression", "zstd"], ["--compression", "gzip:12"]] {
             let r = try runTool(["export", "/nonexistent"] + args)

@@ -134,16 +134,23 @@ struct DecodeWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__decode-worker", shouldDisplay: false)
 
     func run() throws {
-        let status = DecoderWorker.serve(decoder: GDCMFrameDecoder())
+        let status = DecoderWorker.serve(decoder: GDCMFrameDecoder(abortMarker: TestHooks.decoderAbortMarker))
         if status != 0 { throw ExitCode(status) }
     }
 }
 
 /// GDCM's codecs as the pixel layer's `FrameDecoder`.
 struct GDCMFrameDecoder: FrameDecoder {
+    /// Test hook: abort on a frame holding these bytes.
+    var abortMarker: [UInt8]? = nil
+
     func canDecode(transferSyntaxUID: String) -> Bool { GDCMDecoder.canDecode(transferSyntax: transferSyntaxUID) }
 
     func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
+        if let marker = abortMarker, !marker.isEmpty, frame.count >= marker.count,
+           (0...(frame.count - marker.count)).contains(where: { i in marker.indices.allSatisfy { frame[i + $0] == marker[$0] } }) {
+            abort()
+        }
         let attributes = FrameAttributes(rows: format.rows, columns: format.columns, samplesPerPixel: format.samplesPerPixel,
                                          bitsAllocated: format.bitsAllocated, bitsStored: format.bitsStored,
                                          pixelRepresentation: format.isSigned ? 1 : 0,
