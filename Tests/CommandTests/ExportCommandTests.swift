@@ -259,6 +259,57 @@ final class ExportCommandTests: XCTestCase {
             """), "7.2 9\n7.3 300\n")
     }
 
+    /// A second run adds the scans that are new; the index still opens after the output folder is
+    /// moved.
+    func testRerunAddsNewScansAndOutputFolderMoves() throws {
+        let t = try FixtureTree()
+        try t.write("in/a/1.dcm", exportSlice(series: "8.1", position: [0, 0, 0], instance: 1, value: 1))
+        XCTAssertEqual(try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/out/p.h5"]).status, 0)
+        try t.write("in/b/1.dcm", exportSlice(series: "8.2", position: [0, 0, 0], instance: 1, value: 2))
+        let r = try runTool(["export", t.path + "/in", "-o", t.path + "/out/p.h5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 scan exported, 1 already there"), r.stderr)
+        XCTAssertEqual(try parseCSV(try t.read("out/p.csv")).rows.map { $0[0] }, ["8.1", "8.2"])
+        try FileManager.default.moveItem(atPath: t.path + "/out", toPath: t.path + "/moved")
+        XCTAssertEqual(try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(t.path)/moved/p.h5', 'r')
+            print([(k, int(np.asarray(f[k]).max())) for k in sorted(f)])
+            """), "[('8.1', 1), ('8.2', 2)]\n")
+    }
+
+    /// RGB slices: a last axis of 3, one chunk per slice, values as written.
+    func testColourScan() throws {
+        let t = try FixtureTree()
+        for z in 0..<2 {
+            var e = DICOMReader.read(bytes: exportSlice(series: "9.1", position: [0, 0, Double(z)], instance: z, value: 0)).dataSet.elements
+                .filter { ![Tag(0x0028_0002), Tag(0x0028_0004), Tag(0x0028_0100), Tag(0x0028_0101), Tag(0x0028_0102), .pixelData].contains($0.tag) }
+            e += [.uint16(Tag(0x0028_0002), [3]), .string(Tag(0x0028_0004), "RGB"), .uint16(Tag(0x0028_0006), [0]),
+                  .uint16(Tag(0x0028_0100), [8]), .uint16(Tag(0x0028_0101), [8]), .uint16(Tag(0x0028_0102), [7]),
+                  .bytes(.pixelData, .OB, (0..<12).flatMap { i in [UInt8(10 + z), UInt8(i), 200] })]
+            try t.write("in/\(z).dcm", DICOMWriter().write(DataSet(e.sorted { $0.tag < $1.tag })))
+        }
+        XCTAssertEqual(try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/c.h5"]).status, 0)
+        XCTAssertEqual(try h5py("""
+            import h5py
+            d = h5py.File('\(t.path)/c.h5', 'r')['9.1']
+            print(d.shape, d.dtype, d.chunks, d[0, 0, 1, 1].tolist(), d.attrs['PhotometricInterpretation'])
+            """), "(1, 4, 3, 2, 3) uint8 (1, 4, 3, 1, 3) [11, 1, 200] RGB\n")
+    }
+
+    /// -o naming a folder, or a file that is not HDF5 (it would be replaced), is refused (exit 2) and
+    /// left as it was.
+    func testOutputThatIsNotOursIsRefused() throws {
+        let t = try FixtureTree()
+        try t.write("in/1.dcm", exportSlice(series: "10.1", position: nil, instance: 1, value: 1))
+        try t.write("notes.h5", text: "my notes")
+        let r = try runTool(["export", t.path + "/in", "-o", t.path + "/notes.h5"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("not an HDF5 file"), r.stderr)
+        XCTAssertEqual(try t.read("notes.h5"), "my notes")
+        XCTAssertEqual(try runTool(["export", t.path + "/in", "-o", t.path + "/in"]).status, 2)
+    }
+
     func testBadArgumentsAreUsageErrors() throws {
         for args in [["--shard", "4/3"], ["--shard", "x"], ["--compression", "zstd"], ["--compression", "gzip:12"]] {
             let r = try runTool(["export", "/nonexistent"] + args)

@@ -28,6 +28,21 @@ public final class ExportJob: Sendable {
         var noPixels = false
     }
 
+    /// Why `output` cannot be the index (a folder; a file there that is not HDF5, which would be
+    /// replaced), or nil.
+    public static func outputProblem(_ output: String) -> String? {
+        let path = Array(output.utf8)
+        guard let info = statPath(path) else { return nil }
+        if info.isDirectory { return "\(output) is a folder; -o names the HDF5 file to write" }
+        let fd = open(output, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 8)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8) }
+        if n == 8 && head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] { return nil }
+        return "\(output) exists and is not an HDF5 file: it is left alone (remove it or choose another -o)"
+    }
+
     public func run(_ directories: [String], progress: ExportProgress? = nil) -> ExportReport {
         var report = ExportReport()
         let parts = Array(options.partsFolder.utf8)

@@ -85,6 +85,10 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let problem = ExportJob.outputProblem(output) {
+            printError("dicomcrawler: error: \(problem)")
+            throw ExitCode(2)
+        }
         let decoders = DecoderProcessPool(command: [selfPath(), "__decode-worker"], syntaxes: Set(GDCMDecoder.transferSyntaxes))
         defer { decoders.stopAll() }
         var options = ExportOptions(
