@@ -20,11 +20,18 @@ public struct HDF5Error: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Serialises every call into the HDF5 library: Debian's build is thread-safe, others need not be,
 /// and an error stack must be read by the call that filled it.
-private let library = Mutex(())
+/// The state is whether the library was started.
+private let library = Mutex(false)
 
 /// Runs `body` holding the library lock, with HDF5's automatic error printing off.
 func hdf5<T>(_ body: () throws(HDF5Error) -> T) throws(HDF5Error) -> T {
-    let result: Result<T, HDF5Error> = library.withLock { _ in
+    let result: Result<T, HDF5Error> = library.withLock { started in
+        if !started {
+            // No clean-up at process exit: after a failed H5Fclose (a full disk) HDF5's own exit
+            // handler dereferences the half-closed file and crashes. Files are closed explicitly.
+            H5dont_atexit()
+            started = true
+        }
         H5Eset_auto2(chdf5_e_default(), nil, nil)
         do throws(HDF5Error) {
             return .success(try body())

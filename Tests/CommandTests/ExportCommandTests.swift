@@ -199,6 +199,8 @@ final class ExportCommandTests: XCTestCase {
         let killed = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/k/p.h5"], cwd: "/")
         XCTAssertEqual(ref.stdout.split(separator: "\n").count, 40)
         XCTAssertEqual(ref.stdout, killed.stdout)
+        // The killed run's temporary part is gone.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/k/p.h5.parts").filter { $0.hasSuffix(".tmp") }, [])
         XCTAssertEqual(try t.read("ref/p.csv"), try t.read("k/p.csv"))
     }
 
@@ -308,6 +310,40 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("not an HDF5 file"), r.stderr)
         XCTAssertEqual(try t.read("notes.h5"), "my notes")
         XCTAssertEqual(try runTool(["export", t.path + "/in", "-o", t.path + "/in"]).status, 2)
+    }
+
+    /// A full disk: a clear one-line error, exit 1, no crash (HDF5's exit handler crashed after a
+    /// failed close), no temporary part left behind.
+    func testFullDisk() throws {
+        let t = try FixtureTree()
+        for s in 0..<6 {
+            for z in 0..<4 { try t.write("in/s\(s)/\(z).dcm", exportSlice(series: "11.\(s)", position: [0, 0, Double(z)], instance: z, value: UInt16(z), rows: 256, columns: 256)) }
+        }
+        try t.mkdir("full")
+        let script = "mount -t tmpfs -o size=300k tmpfs '\(t.path)/full' && '\(toolPath())' export -q '\(t.path)/in' -o '\(t.path)/full/p.h5' --compression none; echo \"status $?\"; ls -a '\(t.path)/full/p.h5.parts'"
+        let r = try runProcess("/usr/bin/unshare", ["-m", "sh", "-c", script])
+        XCTAssertTrue(r.stdout.contains("status 1"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
+        XCTAssertLessThan(r.stderr.count, 600, r.stderr)
+        XCTAssertFalse(r.stdout.contains(".tmp"), r.stdout)
+    }
+
+    /// Two runs of one shard on one output at once: the second refuses (exit 1) and leaves the
+    /// first's work alone.
+    func testSecondRunOfAShardRefuses() throws {
+        let t = try FixtureTree()
+        for s in 0..<20 { try t.write("in/s\(s)/1.dcm", exportSlice(series: "12.\(s)", position: nil, instance: 1, value: UInt16(s))) }
+        let first = try startTool(["export", "-q", "--jobs", "1", t.path + "/in", "-o", t.path + "/p.h5"], cwd: t.path,
+                                  environment: ["DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS": "100"])
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: t.path + "/p.h5.parts/.run-s1of1.lock") && Date() < deadline { usleep(10_000) }
+        usleep(200_000)
+        let second = try runTool(["export", t.path + "/in", "-o", t.path + "/p.h5"])
+        XCTAssertEqual(second.status, 1, second.stderr)
+        XCTAssertTrue(second.stderr.contains("another export of shard 1/1"), second.stderr)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try parseCSV(try t.read("p.csv")).rows.count, 20)
     }
 
     func testBadArgumentsAreUsageErrors() throws {

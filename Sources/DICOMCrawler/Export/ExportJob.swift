@@ -50,6 +50,26 @@ public final class ExportJob: Sendable {
             report.error = "cannot create \(options.partsFolder): \(e.text)"
             return report
         }
+        // One run per shard at a time; its lock also makes the temporary parts of an earlier,
+        // killed run of this shard safe to remove.
+        let runLock: LockFile
+        do throws(Errno) {
+            guard let lock = try LockFile(joinPath(parts, Array(".run-\(options.shardName).lock".utf8))) else {
+                report.error = "another export of shard \(options.shard.index)/\(options.shard.count) is writing into \(options.output)"
+                return report
+            }
+            runLock = lock
+        } catch {
+            report.error = "cannot lock \(options.partsFolder): \(error.text)"
+            return report
+        }
+        defer { withExtendedLifetime(runLock) {} }
+        if case .success(let entries) = listDirectory(parts) {
+            let stale = ".part-\(options.shardName)-"
+            for e in entries where e.name.pathString.hasPrefix(stale) && e.name.pathString.hasSuffix(".h5.tmp") {
+                removeFile(joinPath(parts, e.name))
+            }
+        }
         // 1. Every file's header (pixel data located, not read).
         var files: [(dir: Int, root: PathBytes, rel: PathBytes)] = []
         for (d, dir) in directories.enumerated() {

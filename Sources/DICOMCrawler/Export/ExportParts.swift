@@ -61,7 +61,7 @@ final class PartWriter: @unchecked Sendable {
             bytesWritten += scan.compressedBytes
             if (current?.bytes ?? 0) >= partBytes { close() }
         } catch {
-            self.error = "cannot write a part file in \(folder.pathString): \(error)"
+            self.error = "cannot write a part file in \(folder.pathString): \(Self.reason(error))"
         }
     }
 
@@ -70,7 +70,7 @@ final class PartWriter: @unchecked Sendable {
         guard let part = current else { return }
         current = nil
         do throws(HDF5Error) { try part.file.close() } catch {
-            self.error = "cannot write \(part.tmp.pathString): \(error)"
+            self.error = "cannot write \(part.tmp.pathString): \(Self.reason(error))"
             removeFile(part.tmp)
             return
         }
@@ -93,6 +93,19 @@ final class PartWriter: @unchecked Sendable {
     }
 
     func finish() { close() }
+
+    /// What to tell a user of an HDF5 error: the system's reason when a write failed (HDF5's stack
+    /// names it as `error message = '...'`), else HDF5's first line.
+    static func reason(_ error: HDF5Error) -> String {
+        let text = Array(error.message.utf8)
+        let key = Array("error message = '".utf8)
+        if text.count > key.count, let at = (0...(text.count - key.count)).first(where: { text[$0..<($0 + key.count)].elementsEqual(key) }) {
+            let rest = text[(at + key.count)...]
+            return String(decoding: rest.prefix { $0 != UInt8(ascii: "'") }, as: UTF8.self)
+        }
+        let message = error.message
+        return error.operation + ": " + String(message.prefix { $0 != "\n" && $0 != ";" })
+    }
 
     private func hdf5Type(_ t: PixelSampleType) -> HDF5ElementType {
         switch t {
