@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "dicomcrawler", targets: ["dicomcrawler"]),
         .library(name: "DICOM", targets: ["DICOM"]),
+        .library(name: "PixelCodecs", targets: ["PixelCodecs"]),
+        .library(name: "HDF5", targets: ["HDF5"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -13,24 +15,38 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
+        // GDCM (libgdcm-dev) has no pkg-config file: its headers are included by their path under
+        // /usr/include (<gdcm-3.0/...>), which needs no search path.
+        .target(
+            name: "CGDCM",
+            linkerSettings: [
+                .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                .linkedLibrary("gdcmIOD"), .linkedLibrary("gdcmDICT"),
+            ]),
+        .target(name: "PixelCodecs", dependencies: ["CGDCM"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),
-        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims"]),
+        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims", "HDF5"]),
         .executableTarget(
             name: "dicomcrawler",
-            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", "PixelCodecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
         .executableTarget(name: "scale-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/scale-bench"),
         .executableTarget(name: "pixel-bench", dependencies: ["DICOM", "DICOMTestSupport"], path: "Benchmarks/pixel-bench"),
+        .executableTarget(name: "codec-bench", dependencies: ["DICOM", "DICOMTestSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/codec-bench"),
         .executableTarget(name: "make-examples", dependencies: ["DICOM", "DICOMTestSupport"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "DICOMTestSupport"]),
         .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
         .testTarget(name: "DICOMCrawlerTests", dependencies: ["DICOMCrawler", "DICOM", "DICOMTestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "DICOMTestSupport"]),
+        .testTarget(name: "PixelCodecsTests", dependencies: ["PixelCodecs", "DICOM", "DICOMTestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
     ]
 )

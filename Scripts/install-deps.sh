@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Installs the system libraries dicomcrawler builds against, if they are missing (Debian/Ubuntu):
-# pkg-config, zlib1g-dev (deflated data sets), libmagic-dev (file types of non-DICOM files); and
-# for the tests, dcmtk (dcmcrle encodes writer-made files as RLE).
+# Installs the system libraries dicomcrawler builds against, and the tools its tests run, if they
+# are missing (Debian/Ubuntu): pkg-config, zlib1g-dev (deflated data sets), libmagic-dev (file types
+# of non-DICOM files), libgdcm-dev (JPEG, JPEG-LS, JPEG 2000 frames), libhdf5-dev (HDF5 output);
+# for the tests: libgdcm-tools and dcmtk (gdcmconv, dcmcjpeg, dcmcjpls, dcmcrle re-encode fixtures),
+# libopenjp2-tools (opj_compress), hdf5-tools (h5dump), python3-h5py (h5py reads the output back)
+# and parallel (GNU parallel runs export shards at once).
 set -euo pipefail
-if pkg-config --exists zlib libmagic 2>/dev/null && command -v dcmcrle >/dev/null; then
+installed() {
+  pkg-config --exists zlib libmagic hdf5-serial 2>/dev/null || return 1
+  # GDCM has no pkg-config file: its header tells.
+  [ -f /usr/include/gdcm-3.0/gdcmJPEGCodec.h ] || return 1
+  for tool in gdcmconv dcmcjpeg dcmcjpls dcmcrle opj_compress h5dump parallel; do
+    command -v "$tool" >/dev/null 2>&1 || return 1
+  done
+  /usr/bin/python3 -c 'import h5py' >/dev/null 2>&1 || return 1
+}
+if installed; then
   exit 0
 fi
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq pkg-config zlib1g-dev libmagic-dev dcmtk >/dev/null
-pkg-config --exists zlib libmagic
+$sudo apt-get install -y -qq pkg-config zlib1g-dev libmagic-dev libgdcm-dev libhdf5-dev \
+  libgdcm-tools dcmtk libopenjp2-tools hdf5-tools python3-h5py parallel >/dev/null
+installed

@@ -83,8 +83,19 @@ final class CrawlRowOrderTests: XCTestCase {
             row(0, "early", date: "20231231", time: "235959"),
             row(0, "bad-date", date: "2024-01-02", time: "1015"),  // not a DICOM date: time only, 10:15 after 09:00
         ]
-        XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path),
-                       ["early", "z", "a", "b", "c", "date-only", "time-only", "bad-date", "neither"])
+        let expected = ["early", "z", "a", "b", "c", "date-only", "time-only", "bad-date", "neither"]
+        XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path), expected)
+        var sorted = rows
+        CrawlTable.sort(&sorted)  // what the crawl runs
+        XCTAssertEqual(sorted.map(\.path), expected)
+    }
+
+    /// Ties broken by the path's bytes: a prefix first, then byte by byte (`/` is 0x2F, `-` 0x2D).
+    func testPathTiesInByteOrder() {
+        let paths = ["a/b", "a", "a-b", "a/b/c", "", "a/b0", "A", "\u{e9}", "a/b-"]
+        var rows = paths.reversed().map { row(0, $0, date: "20240101", time: "1200") }
+        CrawlTable.sort(&rows)
+        XCTAssertEqual(rows.map(\.path), ["", "A", "a", "a-b", "a/b", "a/b-", "a/b/c", "a/b0", "\u{e9}"])
     }
 
     /// 10^5 rows of random dates, times (valid, shortened, fractional, invalid, missing), labels and
@@ -118,6 +129,17 @@ final class CrawlRowOrderTests: XCTestCase {
             return (Reference(group: group, date: d, time: t, label: r.labelIndex, path: r.pathBytes), r.path)
         }.sorted { $0.0 < $1.0 }.map(\.1)
         XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path), reference)
+        var sorted = rows
+        CrawlTable.sort(&sorted)
+        XCTAssertEqual(sorted.map(\.path), reference)
+
+        // The table rendered in chunks on several threads: every row once, in order.
+        let text = String(decoding: CrawlTable.csv(sorted, extraTags: [], jobs: 3), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, rows.count + 2)  // header, rows, the empty string after the last LF
+        XCTAssertEqual(lines.dropFirst().dropLast().map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] },
+                       reference.map { Substring($0) })
+        XCTAssertEqual(CrawlTable.csv(sorted, extraTags: [], jobs: 1), CrawlTable.csv(sorted, extraTags: [], jobs: 3))
     }
 
     func testCSVHeaderAndQuoting() {

@@ -100,7 +100,9 @@ public final class CrawlJob: Sendable {
             let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
             if labels.isEmpty { return nil }
             progress?.foldersTotal.add(1, ordering: .relaxed)
-            let scan = self.scanFolder(dir, joinPath(roots[active[r]], rel))
+            let path = joinPath(roots[active[r]], rel)
+            let scan = self.scanFolder(dir, path)
+            self.addRows(to: scan, labels: labels, displayPath: path)
             progress?.foldersDone.add(1, ordering: .relaxed)
             progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
             return (labels, scan)
@@ -146,7 +148,9 @@ public final class CrawlJob: Sendable {
         }
         let scans: [FolderScan] = parallelMap(tasks, jobs: max(options.jobs, options.ioThreads)) { task in
             let w = walked[task.dir]
-            let scan = self.scanFolder(joinPath(w.root, w.folders[task.folder].rel))
+            let path = joinPath(w.root, w.folders[task.folder].rel)
+            let scan = self.scanFolder(path)
+            self.addRows(to: scan, labels: w.folders[task.folder].labels, displayPath: path)
             progress?.foldersDone.add(1, ordering: .relaxed)
             progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
             return scan
@@ -183,11 +187,28 @@ public final class CrawlJob: Sendable {
         return w
     }
 
+    /// A scanned folder's rows, one per label whose conditions its values meet (made where the
+    /// folder was scanned, in parallel; the DIR's table only gathers and sorts them).
+    func addRows(to scan: FolderScan, labels: [Int], displayPath: PathBytes) {
+        let templates = options.templates.templates
+        let tags = CrawlTable.valueTags + options.extraTags
+        var path: String?
+        for labelIndex in labels {
+            let template = templates[labelIndex]
+            if !template.conditions.isEmpty {
+                guard let values = scan.values, template.matchesValues({ values[$0] }) else { continue }
+            }
+            if path == nil { path = displayPath.escapedPath }
+            scan.rows.append(CrawlRow(
+                labelIndex: labelIndex, label: template.label, path: path!, pathBytes: displayPath,
+                dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
+        }
+    }
+
     private func outputPath(_ root: PathBytes) -> PathBytes { joinPath(root, Array(options.outputName.utf8)) }
 
     /// The rows of one DIR from its folders' scans, sorted, and its CSV written.
     private func finish(_ w: WalkedDirectory, _ scans: [FolderScan], into report: inout CrawlReport) {
-        let templates = options.templates.templates
         for (folder, scan) in zip(w.folders, scans) {
             report.dicomFiles += scan.dicomCount
             report.unreadable += scan.unreadable
@@ -195,31 +216,20 @@ public final class CrawlJob: Sendable {
             report.problems += scan.problems.filter { p in !report.problems.contains { $0.path == p.path } }
             for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
             if !folder.rel.isValidUTF8 { report.nonUTF8Paths += 1 }
-            let displayPath = joinPath(w.root, folder.rel)
-            let rowsBefore = report.rows.count
-            for labelIndex in folder.labels {
-                let template = templates[labelIndex]
-                if !template.conditions.isEmpty {
-                    guard let values = scan.values, template.matchesValues({ values[$0] }) else { continue }
-                }
-                let tags = CrawlTable.valueTags + options.extraTags
-                report.rows.append(CrawlRow(
-                    labelIndex: labelIndex, label: template.label, path: displayPath.escapedPath, pathBytes: displayPath,
-                    dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
-            }
-            if report.rows.count > rowsBefore {
+            report.rows.append(contentsOf: scan.rows)
+            if !scan.rows.isEmpty {
                 report.foldersMatched += 1
                 if scan.valuesFromDamaged, let damaged = scan.damaged {
-                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(displayPath.pathString) could be read whole"))
+                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(joinPath(w.root, folder.rel).pathString) could be read whole"))
                 }
             } else {
                 report.foldersRejectedByValues += 1
             }
         }
-        report.rows.sort(by: CrawlTable.rowOrder)
+        CrawlTable.sort(&report.rows)
         let path = outputPath(w.root)
         do throws(Errno) {
-            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags, excelSafe: options.excelSafe), pauseHalfwayMS: options.testPauseInWriteMS)
+            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags, excelSafe: options.excelSafe, jobs: options.jobs), pauseHalfwayMS: options.testPauseInWriteMS)
         } catch {
             report.error = "cannot write \(path.pathString): \(error.text)"
         }

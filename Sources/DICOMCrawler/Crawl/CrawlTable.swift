@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DICOM
 
 /// The columns, rows and row order of modal_data.csv (its default output never changes: users'
@@ -8,11 +11,58 @@ enum CrawlTable {
     static let header = ["Modality", "Path", "DCM_Count", "Study Date", "Acquisition Time", "Subject_ID", "Subject_Sex", "Subject_Age"]
 
     /// The CSV text for rows (header included); extra tags are named by the standard's name.
-    static func csv(_ rows: [CrawlRow], extraTags: [Tag], excelSafe: Bool = false) -> [UInt8] {
+    /// Rows are rendered in chunks on up to `jobs` threads and joined in order.
+    static func csv(_ rows: [CrawlRow], extraTags: [Tag], excelSafe: Bool = false, jobs: Int = 1) -> [UInt8] {
         var csv = CSVSink(excelSafe: excelSafe)
         csv.begin(columns: header + extraTags.map { DataDictionary.entry(for: $0)?.name ?? $0.description })
-        for r in rows { csv.row([r.label, r.path, String(r.dicomCount)] + r.values) }
-        return csv.bytes
+        let chunk = 4096
+        let chunks = parallelMap(Array(stride(from: 0, to: rows.count, by: chunk)), jobs: jobs) { start in
+            var part = CSVSink(excelSafe: excelSafe)
+            for r in rows[start..<min(start + chunk, rows.count)] {
+                part.row([r.label, r.path, String(r.dicomCount)] + r.values)
+            }
+            return part.bytes
+        }
+        var bytes = csv.bytes
+        bytes.reserveCapacity(bytes.count + chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { bytes += c }
+        return bytes
+    }
+
+    /// Sorts rows by `rowOrder`, moving indices rather than rows while sorting.
+    static func sort(_ rows: inout [CrawlRow]) {
+        // Keys are plain numbers; the paths, for ties, are copied into one buffer so that the
+        // comparisons touch no reference counts.
+        struct Key { let group: Int, date: Int, time: Int, label: Int, index: Int, start: Int, count: Int }
+        var paths: [UInt8] = []
+        paths.reserveCapacity(rows.reduce(0) { $0 + $1.pathBytes.count })
+        var keys: [Key] = []
+        keys.reserveCapacity(rows.count)
+        for (i, r) in rows.enumerated() {
+            let k = r.sortKey
+            keys.append(Key(group: k.group, date: k.date, time: k.time, label: r.labelIndex, index: i, start: paths.count, count: r.pathBytes.count))
+            paths += r.pathBytes
+        }
+        paths.withUnsafeBufferPointer { p in
+            keys.sort { a, b in
+                if a.group != b.group { return a.group < b.group }
+                if a.date != b.date { return a.date < b.date }
+                if a.time != b.time { return a.time < b.time }
+                if a.label != b.label { return a.label < b.label }
+                let n = min(a.count, b.count)
+                let c = n == 0 ? 0 : memcmp(p.baseAddress! + a.start, p.baseAddress! + b.start, n)
+                return c != 0 ? c < 0 : a.count < b.count
+            }
+        }
+        let unsorted = rows
+        rows = keys.map { unsorted[$0.index] }
+    }
+
+    /// Byte order (`lexicographicallyPrecedes`), compared with memcmp.
+    static func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let n = min(a.count, b.count)
+        let c = n == 0 ? 0 : a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, n) } }
+        return c != 0 ? c < 0 : a.count < b.count
     }
 
     /// A row's date and time as numbers, parsed once: the group (0 both, 1 a date only, 2 a time
@@ -40,6 +90,6 @@ enum CrawlTable {
         if ka.date != kb.date { return ka.date < kb.date }
         if ka.time != kb.time { return ka.time < kb.time }
         if a.labelIndex != b.labelIndex { return a.labelIndex < b.labelIndex }
-        return a.pathBytes.lexicographicallyPrecedes(b.pathBytes)
+        return bytesPrecede(a.pathBytes, b.pathBytes)
     }
 }

@@ -4,7 +4,8 @@ import Glibc
 import DICOM
 
 /// One series folder: its DICOM count and its first readable DICOM file's values.
-struct FolderScan {
+/// A class: the walk hands it between threads and arrays without copying its tables.
+final class FolderScan {
     var dicomCount = 0
     /// Rendered values of the first readable DICOM file (nil: no readable DICOM file).
     var values: [Tag: String]?
@@ -17,8 +18,10 @@ struct FolderScan {
     var unreadable: [UnreadableFile] = []
     var problems: [WalkProblem] = []
     var filesExamined = 0
+    /// The folder's rows (`CrawlJob.addRows`).
+    var rows: [CrawlRow] = []
 
-    mutating func unreadable(_ path: PathBytes, _ reason: String) {
+    func unreadable(_ path: PathBytes, _ reason: String) {
         unreadable.append(UnreadableFile(path: path.pathString, reason: reason))
     }
 }
@@ -30,7 +33,7 @@ extension CrawlJob {
         do {
             return scanFolder(try OpenDirectory(folder), folder)
         } catch {
-            var scan = FolderScan()
+            let scan = FolderScan()
             scan.problems.append(.cannotList(folder, error))
             return scan
         }
@@ -38,7 +41,7 @@ extension CrawlJob {
 
     /// The same, for a folder already open.
     func scanFolder(_ dir: OpenDirectory, _ folder: PathBytes) -> FolderScan {
-        var scan = FolderScan()
+        let scan = FolderScan()
         var buffer = [UInt8](repeating: 0, count: 4096)
         for entry in dir.entries {
             if !options.walk.includeHidden && entry.isHidden { continue }

@@ -146,3 +146,13 @@ func syncEntryAcrossFileSystems(_ dest: PathBytes, from source: PathBytes) -> Er
         return error
     }
 }
+
+/// fsync of a folder, so that the names renamed into it last (best effort: some file systems
+/// refuse it).
+func syncDirectory(_ path: PathBytes) {
+    let fd = path.withCPath { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    if fd >= 0 {
+        fsync(fd)
+        close(fd)
+    }
+}

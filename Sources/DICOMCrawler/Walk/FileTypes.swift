@@ -1,4 +1,7 @@
 import CMagic
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// MIME types of non-DICOM files through libmagic. The database is loaded once, only when the first
@@ -25,8 +28,16 @@ public final class FileTypes: Sendable {
     /// The MIME type of a file from its first bytes, e.g. `text/plain`; `unknown` when libmagic
     /// cannot be loaded.
     public func mimeType(of prefix: [UInt8]) -> String {
-        let key = prefix.hashValue
-        if let known = memo.withLock({ $0[key]?.first { $0.prefix == prefix }?.type }) { return known }
+        // Hashed and compared as raw bytes: Array's own Hashable and == go element by element.
+        let key = prefix.withUnsafeBytes { raw -> Int in
+            var hasher = Hasher()
+            hasher.combine(bytes: raw)
+            return hasher.finalize()
+        }
+        let known = memo.withLock { memo -> String? in
+            memo[key]?.first { Self.sameBytes($0.prefix, prefix) }?.type
+        }
+        if let known { return known }
         guard let cookie = borrow() else { return "unknown" }
         let result = prefix.withUnsafeBytes { magic_buffer(cookie, $0.baseAddress, $0.count) }
         let type = result.map { String(cString: $0) } ?? "unknown"
@@ -35,6 +46,12 @@ public final class FileTypes: Sendable {
             memo.withLock { $0[key, default: []].append((prefix, type)) }
         }
         return type
+    }
+
+    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+        }
     }
 
     /// Why libmagic could not be loaded, if it could not.

@@ -130,9 +130,15 @@ struct ParallelFolderWalk<Result> {
             pthread_mutex_unlock(&shared.mutex)
         }
 
-        let found = shared.found.sorted { a, b in a.root != b.root ? a.root < b.root : Self.walkOrder(a.rel, b.rel) }
+        // Indices are sorted, not the records (each holds a folder's whole result).
+        let found = shared.found
+        let order = found.indices.sorted { i, j in
+            let a = found[i], b = found[j]
+            return a.root != b.root ? a.root < b.root : Self.walkOrder(a.rel, b.rel)
+        }
         var out = [Root](repeating: Root(), count: roots.count)
-        for f in found {
+        for i in order {
+            let f = found[i]
             if f.rel.isEmpty, let e = f.problem {
                 out[f.root].error = e  // the root itself
                 continue
@@ -146,15 +152,19 @@ struct ParallelFolderWalk<Result> {
 
     /// Depth first, names in byte order: component by component.
     static func walkOrder(_ a: PathBytes, _ b: PathBytes) -> Bool {
-        let slash = UInt8(ascii: "/")
-        var i = 0, j = 0
-        while i < a.count && j < b.count {
-            let x = a[i], y = b[j]
-            if x == y { i += 1; j += 1; continue }
-            if x == slash { return true }   // a's component ended first: a shorter name sorts first
-            if y == slash { return false }
-            return x < y
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let slash = UInt8(ascii: "/")
+                var i = 0
+                let n = min(a.count, b.count)
+                while i < n && a[i] == b[i] { i += 1 }
+                if i < n {
+                    if a[i] == slash { return true }   // a's component ended first: a shorter name sorts first
+                    if b[i] == slash { return false }
+                    return a[i] < b[i]
+                }
+                return a.count < b.count
+            }
         }
-        return a.count - i < b.count - j
     }
 }
