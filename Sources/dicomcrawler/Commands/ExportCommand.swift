@@ -49,15 +49,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Export only shard K of N (1 <= K <= N).", valueName: "K/N"))
     var shard = "1/1"
 
-    @Option(name: .long, help: ArgumentHelp("Metadata columns: only these top-level elements (DICOM keywords, comma-separated).", valueName: "keywords"),
-            transform: KeywordList.parse)
-    var keywords: KeywordList?
-
-    @Flag(name: .long, help: "Metadata columns: leave out private elements.")
-    var noPrivate = false
-
-    @Option(name: .long, help: "Metadata columns: items of each sequence that get columns.")
-    var maxItems = 3
+    @OptionGroup var columns: ColumnOptions
 
     @Option(name: .long, help: .hidden)
     var partBytes = 256 << 20
@@ -80,7 +72,6 @@ struct ExportCommand: ParsableCommand {
     func validate() throws {
         _ = try level()
         _ = try shardSpec()
-        if maxItems < 0 { throw ValidationError("--max-items must be 0 or more") }
         if output.isEmpty || output.hasSuffix("/") { throw ValidationError("-o must name a file") }
     }
 
@@ -94,7 +85,7 @@ struct ExportCommand: ParsableCommand {
         var options = ExportOptions(
             output: output, jobs: common.jobs, walk: common.walk, slicesMode: slices, compressionLevel: try level(),
             shard: try shardSpec(),
-            table: TagTableOptions(maxItems: maxItems, includePrivate: !noPrivate, keywords: keywords?.tags),
+            table: columns.table,
             decoders: decoders, partBytes: max(1, partBytes))
         options.testPausePerScanMS = TestHooks.pausePerScanMS
         let progress = ExportProgress()

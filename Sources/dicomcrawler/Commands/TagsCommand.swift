@@ -50,18 +50,7 @@ struct TagsCommand: ParsableCommand {
     @Option(name: .long, help: "csv or jsonl.")
     var format: TableFormat = .csv
 
-    @Option(name: .long, help: ArgumentHelp("Only these top-level elements (DICOM keywords, comma-separated); faster.", valueName: "keywords"),
-            transform: KeywordList.parse)
-    var keywords: KeywordList?
-
-    @Flag(name: .long, help: "Leave out private elements.")
-    var noPrivate = false
-
-    @Option(name: .long, help: "Binary values: show at most this many bytes (as hex), with the full length noted.")
-    var maxValueBytes = 64
-
-    @Option(name: .long, help: "Items of each sequence that get columns (the others are counted).")
-    var maxItems = 3
+    @OptionGroup var columns: ColumnOptions
 
     @Flag(name: .long, help: "CSV: prefix cells starting with = + - @ (which a spreadsheet would run as a formula) with '.")
     var excelSafe = false
@@ -76,8 +65,6 @@ struct TagsCommand: ParsableCommand {
     var commitInterval = 1.0
 
     func validate() throws {
-        if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 or more") }
-        if maxItems < 0 { throw ValidationError("--max-items must be 0 or more") }
         if batchSize < 1 || commitInterval < 0 { throw ValidationError("--batch-size must be at least 1 and --commit-interval 0 or more") }
     }
 
@@ -85,7 +72,7 @@ struct TagsCommand: ParsableCommand {
         let out = output ?? (format == .csv ? "dicom_data.csv" : "dicom_data.jsonl")
         var options = TagsOptions(
             directories: directories, output: out, format: format,
-            table: TagTableOptions(maxItems: maxItems, maxValueBytes: maxValueBytes, includePrivate: !noPrivate, keywords: keywords?.tags),
+            table: columns.table,
             walk: common.walk, jobs: common.jobs, resume: resume)
         options.batchSize = batchSize
         options.commitInterval = commitInterval
