@@ -10,19 +10,25 @@ public struct Measured {
     public var seconds: Double
     public var maxRSS: Int
     public var status: Int32
+    /// User + system CPU seconds of the command and of the children it waited for.
+    public var cpu: Double = 0
     /// Killed at the time limit.
     public var killed = false
     public var outcome: String { killed ? "killed at the time limit" : (status < 0 ? "signal \(-status)" : "exit \(status)") }
 }
 
-/// Runs a command (stdout and stderr discarded unless `keepOutput`), killed after `limit` seconds.
-/// The peak RSS is the child's own only if this process was small when it spawned it (Linux counts a
-/// child's peak from its parent's at the fork).
-public func measure(_ argv: [String], keepOutput: Bool = false, limit: Double = .infinity) -> Measured {
+/// Runs a command (stdout and stderr discarded unless `keepOutput`, or both into the file `log`),
+/// killed after `limit` seconds. The peak RSS is the child's own only if this process was small when
+/// it spawned it (Linux counts a child's peak from its parent's at the fork); with children of its
+/// own, the largest of theirs and its.
+public func measure(_ argv: [String], keepOutput: Bool = false, log: String? = nil, limit: Double = .infinity) -> Measured {
     var pid = pid_t()
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
-    if !keepOutput {
+    if let log {
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    } else if !keepOutput {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     }
@@ -50,7 +56,8 @@ public func measure(_ argv: [String], keepOutput: Bool = false, limit: Double = 
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     let code = (status & 0x7F) != 0 ? -(status & 0x7F) : (status >> 8) & 0xFF
-    return Measured(seconds: seconds, maxRSS: Int(usage.ru_maxrss), status: code, killed: killed)
+    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return Measured(seconds: seconds, maxRSS: Int(usage.ru_maxrss), status: code, cpu: cpu, killed: killed)
 }
 
 /// The fastest of `n` runs (peak RSS: the largest).

@@ -145,6 +145,7 @@ public final class ExportJob: Sendable {
             todo.append(p)
         }
         for f in damagedFiles where f.series == nil { report.unreadable.append(("", f.path, f.reason)) }
+        todo = largestFirst(todo)
         progress?.scansTotal.store(todo.count, ordering: .relaxed)
 
         // 3. Scans decoded and compressed on `jobs` threads, written by one (HDF5 runs one call at
@@ -189,6 +190,15 @@ public final class ExportJob: Sendable {
             report.error = report.error ?? "cannot write \(options.output): \(error.text)"
         }
         return report
+    }
+
+    /// The scans by size, largest first (equal sizes in plan order): a batch waits for its slowest
+    /// scan, so scans of like size go together, and no large scan is left to run alone at the end.
+    private func largestFirst(_ plans: [ScanPlan]) -> [ScanPlan] {
+        let sizes = plans.map { p in
+            (p.shape ?? []).reduce(1.0) { $0 * Double($1) } * Double(max(1, (p.slices.first?.header.bitsAllocated ?? 8) / 8))
+        }
+        return plans.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }.map { plans[$0] }
     }
 
     /// The index, its side files and the parts folder are never inputs.
