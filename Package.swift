@@ -15,6 +15,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMagic", path: "Sources/CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CLibDeflate", path: "Sources/CLibDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlib"]),
         // GDCM (libgdcm-dev) has no pkg-config file: its headers are included by their path under
@@ -26,7 +27,7 @@ let package = Package(
                 .linkedLibrary("gdcmIOD"), .linkedLibrary("gdcmDICT"),
             ]),
         .target(name: "PixelCodecs", dependencies: ["CGDCM"]),
-        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib", "CLibDeflate"]),
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system libraries dicomcrawler builds against, and the tools its tests run, if they
 # are missing (Debian/Ubuntu): pkg-config, zlib1g-dev (deflated data sets), libmagic-dev (file types
-# of non-DICOM files), libgdcm-dev (JPEG, JPEG-LS, JPEG 2000 frames), libhdf5-dev (HDF5 output);
+# of non-DICOM files), libgdcm-dev (JPEG, JPEG-LS, JPEG 2000 frames), libhdf5-dev (HDF5 output),
+# libdeflate-dev (the chunks HDF5 stores, compressed on the worker threads);
 # for the tests: libgdcm-tools and dcmtk (gdcmconv, dcmcjpeg, dcmcjpls, dcmcrle re-encode fixtures),
 # libopenjp2-tools (opj_compress), hdf5-tools (h5dump), python3-h5py (h5py reads the output back)
 # and parallel (GNU parallel runs export shards at once).
 set -euo pipefail
 installed() {
-  pkg-config --exists zlib libmagic hdf5-serial 2>/dev/null || return 1
+  pkg-config --exists zlib libmagic hdf5-serial libdeflate 2>/dev/null || return 1
   # GDCM has no pkg-config file: its header tells.
   [ -f /usr/include/gdcm-3.0/gdcmJPEGCodec.h ] || return 1
   for tool in gdcmconv dcmcjpeg dcmcjpls dcmcrle opj_compress h5dump parallel; do
@@ -22,6 +23,6 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq pkg-config zlib1g-dev libmagic-dev libgdcm-dev libhdf5-dev \
+$sudo apt-get install -y -qq pkg-config zlib1g-dev libmagic-dev libgdcm-dev libhdf5-dev libdeflate-dev \
   libgdcm-tools dcmtk libopenjp2-tools hdf5-tools python3-h5py parallel >/dev/null
 installed

@@ -148,34 +148,26 @@ public final class ExportJob: Sendable {
         todo = largestFirst(todo)
         progress?.scansTotal.store(todo.count, ordering: .relaxed)
 
-        // 3. Scans decoded and compressed on `jobs` threads, written by one (HDF5 runs one call at
-        // a time) into part files.
+        // 3. Scans decoded and compressed on `jobs` threads, largest first; each thread writes its
+        // scan into the part file as soon as it is ready (HDF5 runs one call at a time, and writing
+        // precompressed chunks is fast), so at most one scan per thread is held in memory and no
+        // thread waits for another's scan to finish.
         let writer = PartWriter(folder: parts, name: "part-\(options.shardName)-\(runID())", partBytes: options.partBytes)
-        var failures: [(scan: String, path: String, reason: String)] = []
-        let pool = WorkerPool(threads: max(1, options.jobs))
-        let pipeline = BatchPipeline<ScanPlan, Result<ExportedScan, ScanFailure>, Never>(
-            pool: pool, overlap: true, work: { plan in self.exportScan(plan, roots: rootOf) },
-            completion: { _, results in
-                for r in results {
-                    switch r {
-                    case .success(let scan):
-                        writer.write(scan)
-                        progress?.bytesWritten.add(scan.compressedBytes, ordering: .relaxed)
-                    case .failure(let f):
-                        failures.append((f.scan, f.path, f.reason))
-                    }
-                    progress?.scansDone.add(1, ordering: .relaxed)
-                }
-            })
-        // Batches of `jobs` scans: one batch decoded while the one before is written.
-        var start = 0
-        while start < todo.count {
-            let end = min(start + max(1, options.jobs), todo.count)
-            pipeline.submit(Array(todo[start..<end]))
-            start = end
+        let writing = Mutex(())
+        let failed = Mutex<[(scan: String, path: String, reason: String)]>([])
+        _ = parallelMap(todo, jobs: max(1, options.jobs)) { plan -> Bool in
+            switch self.exportScan(plan, roots: rootOf) {
+            case .success(let scan):
+                writing.withLock { _ in writer.write(scan) }
+                progress?.bytesWritten.add(scan.compressedBytes, ordering: .relaxed)
+            case .failure(let f):
+                failed.withLock { $0.append((f.scan, f.path, f.reason)) }
+            }
+            progress?.scansDone.add(1, ordering: .relaxed)
+            return true
         }
-        pipeline.finish()
         writer.finish()
+        let failures = failed.withLock { $0 }
         report.scansLeftOut += Set(failures.map(\.scan)).count
         report.unreadable += failures
         report.scansExported = writer.scansWritten
