@@ -3,7 +3,11 @@
 // page cache, whole processes: wall seconds, MB/s of pixel data, CPU, peak RSS; the floor (the
 // export's CPU over its jobs); the largest scan (RSS target); the export's values against the old tool's.
 //   swift build -c release && .build/release/export-bench [--series 40] [--repeats 3] [--jobs 2]
-//       [--root DIR] [--binary PATH] [--python /usr/bin/python3] [--only export|old|dcm2niix]
+//       [--root DIR] [--corpus DIR] [--headers real|tiny] [--binary PATH] [--python /usr/bin/python3]
+//       [--only export|old|dcm2niix]
+// Each file's header is a real scanner's (a single-frame file of ../shared/corpus, --corpus), less
+// its pixel data and whatever the generator sets itself; `--headers tiny`: only the generator's
+// few dozen elements (the first version of this tree, tree-v1: same pixels, same files).
 // Needs: apt-get install python3-pydicom python3-gdcm python3-h5py dcm2niix (checked; a peer that is
 // missing is left out with a note), and gdcmconv (libgdcm-tools) to make the JPEG 2000 half.
 import BenchSupport
@@ -24,7 +28,11 @@ let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let oldTool = option("--old-tool", here.appendingPathComponent("old_tool.py").path)
 let crawler = crawlerBinary
 let fm = FileManager.default
-let tree = root + "/tree-v1-\(seriesCount)"
+let corpus = option("--corpus", here.deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/corpus").path)
+let realHeaders = option("--headers", "real") != "tiny"
+/// v2: real scanner headers; v1: the generator's elements only.
+let tree = root + (realHeaders ? "/tree-v2-" : "/tree-v1-") + "\(seriesCount)"
 let out = root + "/out"
 
 // MARK: the tree: series of synthetic MR and CT slices, half native, half JPEG 2000 lossless
@@ -115,8 +123,64 @@ func ds(_ values: [Double]) -> String {
     values.map { $0 == $0.rounded() ? String(Int($0)) : String(format: "%.4f", $0) }.joined(separator: "\\")
 }
 
-/// The file of slice `k` (instance k + 1), explicit VR little endian; its name is its SOP Instance
-/// UID, so that name order is not instance order.
+// MARK: real headers: the corpus's single-frame files, by collection (vendor)
+
+/// A real file's data set before its pixel data, every value loaded (private blobs too).
+struct Template {
+    var path: String
+    var dataSet: DataSet
+}
+
+/// The corpus's single-frame little-endian files with pixel data, grouped by collection (the first
+/// folder under the corpus: one vendor's scanners each), in path order.
+func loadTemplates() -> [[Template]] {
+    var byCollection: [String: [Template]] = [:]
+    let options = ReadOptions(stopBefore: .pixelData, bulkThreshold: 64 << 20)
+    for rel in ((fm.enumerator(atPath: corpus)?.allObjects as? [String]) ?? []).sorted() {
+        let path = corpus + "/" + rel
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
+        let f = DICOMReader.read(path: path, options: options)
+        guard f.error == nil, f.isDICOM, let ts = f.transferSyntax, !ts.isBigEndian, !ts.isDeflated,
+              f.dataSet.string(Tag(0x0028_0010)) != nil,
+              Int(f.dataSet.string(Tag(0x0028_0008)) ?? "1") ?? 1 <= 1,
+              f.dataSet[Tag(0x5200_9230)] == nil, f.dataSet[Tag(0x5200_9229)] == nil,
+              f.stoppedEarly  // stopped at its pixel data
+        else { continue }
+        byCollection[String(rel.split(separator: "/")[0]), default: []].append(Template(path: rel, dataSet: f.dataSet))
+    }
+    return byCollection.keys.sorted().map { byCollection[$0]! }
+}
+let templates = realHeaders ? loadTemplates() : []
+if realHeaders && templates.isEmpty {
+    print("no single-frame little-endian DICOM file with pixel data under \(corpus) (--corpus DIR)")
+    exit(1)
+}
+
+extension Series {
+    /// The real header of this series: each subject (study) one collection, its series different files.
+    var template: Template {
+        let collection = templates[subject % templates.count]
+        return collection[(index * 7) % collection.count]
+    }
+}
+
+/// Whether the generator drops an element of a real header: what it sets itself, the pixel data and
+/// the Image Pixel module (group 0028), and what would contradict its slices (geometry, the number of
+/// frames and images, icons, multi-frame functional groups).
+func replaced(_ tag: Tag, _ own: Set<Tag>) -> Bool {
+    if own.contains(tag) || tag.group == 0x0028 || tag.group == 0x7FE0 { return true }
+    return [
+        0x0008_0018, 0x0020_000D, 0x0020_000E, 0x0020_0052,  // SOP Instance, Study, Series, Frame of Reference
+        0x0020_0013, 0x0020_0032, 0x0020_0037, 0x0020_1041,  // Instance Number, position, orientation, Slice Location
+        0x0020_0020, 0x0018_0088, 0x0020_1002, 0x0054_0081,  // Patient Orientation, Spacing Between Slices, Images in Acquisition, Number of Slices
+        0x0088_0200, 0x5200_9229, 0x5200_9230,  // Icon Image Sequence, functional groups
+    ].contains(tag.rawValue)
+}
+
+/// The file of slice `k` (instance k + 1), explicit VR little endian: the series' real header less
+/// what `replaced` drops, plus the generator's elements and pixels; its name is its SOP Instance UID,
+/// so that name order is not instance order.
 func file(_ s: Series, _ k: Int) -> (name: String, bytes: [UInt8]) {
     let sop = "\(s.uid).\(k + 1)"
     let spacing = s.ct ? 0.7 : 0.9, thickness = s.ct ? 1.25 : 2.0
@@ -124,7 +188,7 @@ func file(_ s: Series, _ k: Int) -> (name: String, bytes: [UInt8]) {
     let half = Double(s.size) * spacing / 2
     let origin = (0..<3).map { -half * (o.row[$0] + o.col[$0]) }
     let position = (0..<3).map { origin[$0] + Double(k) * thickness * o.step[$0] }
-    var e: [Element] = [
+    var own: [Element] = [
         .string(Tag(0x0008_0008), "ORIGINAL\\PRIMARY\\AXIAL"),
         .string(Tag(0x0008_0016), s.ct ? "1.2.840.10008.5.1.4.1.1.2" : "1.2.840.10008.5.1.4.1.1.4"),
         .string(.sopInstanceUID, sop),
@@ -158,10 +222,14 @@ func file(_ s: Series, _ k: Int) -> (name: String, bytes: [UInt8]) {
         .bytes(.pixelData, .OW, slice(s, k)),
     ]
     if s.ct {
-        e.append(.string(Tag(0x0028_1052), "-1024"))
-        e.append(.string(Tag(0x0028_1053), "1"))
+        own.append(.string(Tag(0x0028_1052), "-1024"))
+        own.append(.string(Tag(0x0028_1053), "1"))
     }
-    return (sop + ".dcm", DICOMWriter().write(DataSet(e)))
+    let ownTags = Set(own.map(\.tag))
+    guard realHeaders else { return (sop + ".dcm", DICOMWriter().write(DataSet(own))) }
+    let header = s.template.dataSet
+    let kept = header.elements.filter { !replaced($0.tag, ownTags) }
+    return (sop + ".dcm", DICOMWriter().write(DataSet(kept + own, characterSet: header.characterSet)))
 }
 
 /// Makes the tree once (kept under --root); true when it was made by this process.
@@ -231,6 +299,7 @@ func missing() -> [String: String] {
 let madeHere = try makeTree()
 if madeHere {
     // A spawned command's peak RSS counts from this process's before its exec: start afresh, small.
+    fflush(stdout)  // what was printed so far, before exec replaces the buffer
     let cargs = CommandLine.arguments.map { strdup($0) } + [nil]
     execv(CommandLine.arguments[0], cargs)
 }
@@ -255,6 +324,36 @@ let peers: [(key: String, label: String, args: (String) -> [String])] = [
 print(String(format: "tree: %d series, %d files, %.1f MB of pixel data (uncompressed), half JPEG 2000 lossless; %@",
              plan.count, plan.map(\.slices).reduce(0, +), Double(totalPixelBytes) / 1e6, tree))
 for (k, why) in absent.sorted(by: { $0.key < $1.key }) { print("left out (\(k)): \(why)") }
+/// The headers as written (gdcmconv's for the JPEG 2000 half): bytes before the pixel data element
+/// (preamble and file meta included), and elements at every depth (private ones, meta excluded).
+func headerStatistics() -> (files: Int, bytes: Double, elements: Double, privateElements: Double, minBytes: Int, maxBytes: Int) {
+    var files = 0, bytes = 0, elements = 0, privates = 0, lo = Int.max, hi = 0
+    for s in plan {
+        for name in (try? fm.contentsOfDirectory(atPath: s.folder)) ?? [] {
+            let f = DICOMReader.read(path: s.folder + "/" + name)
+            guard let px = f.dataSet[.pixelData] else { continue }
+            files += 1
+            bytes += px.offset
+            lo = min(lo, px.offset)
+            hi = max(hi, px.offset)
+            var stack = [f.dataSet]
+            while let d = stack.popLast() {
+                for e in d.elements where e.tag != .pixelData {
+                    elements += 1
+                    if e.tag.group % 2 == 1 { privates += 1 }
+                    stack += e.items ?? []
+                }
+            }
+        }
+    }
+    let n = Double(max(files, 1))
+    return (files, Double(bytes) / n, Double(elements) / n, Double(privates) / n, lo, hi)
+}
+let headers = headerStatistics()
+print(String(format: "headers: %@%@; per file on average %.0f bytes before the pixel data (%d-%d), %.0f elements at all depths, %.0f of them private (%d files)",
+             realHeaders ? "real scanner headers from " + corpus : "the generator's elements only (--headers tiny)",
+             templates.isEmpty ? "" : " (" + templates.map { "\($0.count) \($0[0].path.split(separator: "/")[0])" }.joined(separator: ", ") + ")",
+             headers.bytes, headers.minBytes, headers.maxBytes, headers.elements, headers.privateElements, headers.files))
 /// The machine is shared: the load before and after says how much the figures can be trusted.
 func loadAverage() -> String { ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ") }
 print("load average before: \(loadAverage())")
