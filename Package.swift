@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "DICOMCrawlerTests", dependencies: ["DICOMCrawler", "DICOM", "DICOMTestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "DICOMTestSupport"]),
         .testTarget(name: "PixelCodecsTests", dependencies: ["PixelCodecs", "DICOM", "DICOMTestSupport"]),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "DICOMTestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import DICOMTestSupport
 import Foundation
 import XCTest
 @testable import HDF5

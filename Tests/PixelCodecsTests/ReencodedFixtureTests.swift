@@ -1,3 +1,4 @@
+import DICOMTestSupport
 import DICOM
 import Foundation
 import PixelCodecs
