@@ -79,7 +79,6 @@ public final class ExportJob: Sendable {
                 continue
             }
             var walk = FileWalk(root: root, options: options.walk)
-            walk.excluded = []
             if let e = walk.start() {
                 report.problems.append("\(dir): cannot read the directory: \(e.text)")
                 continue
@@ -97,7 +96,6 @@ public final class ExportJob: Sendable {
             defer { progress?.filesRead.add(1, ordering: .relaxed) }
             let path = joinPath(f.root, f.rel)
             let file = DICOMReader.read(path: path.pathString)
-            let rel = f.root.isEmpty ? f.rel.pathString : f.rel.pathString
             var s = Seen()
             if file.error?.kind == .notDICOM { s.notDICOM = true; return s }
             if let e = file.error, e.kind == .io || file.dataSet.elements.isEmpty {
@@ -110,7 +108,7 @@ public final class ExportJob: Sendable {
                 return s
             }
             if !hasPixels { s.noPixels = true; return s }
-            s.headers = SliceHeader.headers(of: file.dataSet, dirIndex: f.dir, path: rel)
+            s.headers = SliceHeader.headers(of: file.dataSet, dirIndex: f.dir, path: f.rel.pathString)
             if let e = file.error { s.unreadable = (path.pathString, e.description, file.string(.seriesInstanceUID)) }
             return s
         }
@@ -229,8 +227,7 @@ public final class ExportJob: Sendable {
         var firstFile: DicomFile?
         for (i, slice) in plan.slices.enumerated() {
             let h = slice.header
-            let path = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
-            let fullPath = roots[h.dirIndex].map { $0.isEmpty ? h.path : joinPath($0, Array(h.path.utf8)).pathString } ?? path
+            let fullPath = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
             if openFile?.path != fullPath {
                 if let f = openFile { close(f.fd); openFile = nil }
                 let fd = open(fullPath, O_RDONLY | O_CLOEXEC)

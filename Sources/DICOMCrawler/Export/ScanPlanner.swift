@@ -353,7 +353,7 @@ private func compareKeys(_ a: [Double]?, _ b: [Double]?) -> Int {
 }
 
 /// A UID usable as an id as it is: 1 to 64 letters, digits, dots and hyphens.
-private func isPlainUID(_ s: String) -> Bool {
+func isPlainUID(_ s: String) -> Bool {
     let n = s.utf8.count
     guard n >= 1, n <= 64 else { return false }
     return s.utf8.allSatisfy { b in

@@ -18,8 +18,7 @@ extension ScanPlanner {
             let frames = (byFile[key] ?? []).sorted { ($0.frame ?? 0) < ($1.frame ?? 0) }
             guard let first = frames.first else { continue }
             let uid = first.sopInstanceUID.map(DICOMText.trimmed) ?? ""
-            let usable = !uid.isEmpty && uid.count <= 64 && uid.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E || $0 == 0x2D }
-            var id = usable ? uid : "file_" + ScanKey.hex(ScanKey.hash(first.path))
+            var id = isPlainUID(uid) ? uid : "file_" + ScanKey.hex(ScanKey.hash(first.path))
             used[id, default: 0] += 1
             if let n = used[id], n > 1 { id += "_\(n)" }
             var shape: [Int]? = nil
