@@ -5,6 +5,7 @@ let package = Package(
     name: "dicomcrawler",
     products: [
         .executable(name: "dicomcrawler", targets: ["dicomcrawler"]),
+        .executable(name: "dicomcrawler-decoder", targets: ["dicomcrawler-decoder"]),
         .library(name: "DICOM", targets: ["DICOM"]),
         .library(name: "PixelCodecs", targets: ["PixelCodecs"]),
         .library(name: "HDF5", targets: ["HDF5"]),
@@ -34,7 +35,10 @@ let package = Package(
         .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims", "HDF5"]),
         .executableTarget(
             name: "dicomcrawler",
-            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", "PixelCodecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // export's decoder helper: the only executable that links GDCM (whose libraries cost ~20 ms
+        // to load, which every crawl would pay otherwise).
+        .executableTarget(name: "dicomcrawler-decoder", dependencies: ["DICOM", "DICOMCrawler", "PixelCodecs"]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
@@ -48,7 +52,7 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "DICOMTestSupport"]),
         .testTarget(name: "ModalityTemplatesTests", dependencies: ["ModalityTemplates"]),
         .testTarget(name: "DICOMCrawlerTests", dependencies: ["DICOMCrawler", "DICOM", "DICOMTestSupport"]),
-        .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "DICOMTestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "dicomcrawler-decoder", "DICOMTestSupport"]),
         .testTarget(name: "PixelCodecsTests", dependencies: ["PixelCodecs", "DICOM", "DICOMTestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "DICOMTestSupport"]),
     ]

@@ -22,7 +22,7 @@ struct DicomCrawler: ParsableCommand {
             (the rest is done); 2 usage error (bad option, argument, template file or pattern).
             """,
         version: dicomcrawlerVersion,
-        subcommands: [CrawlCommand.self, TagsCommand.self, SortCommand.self, ExportCommand.self, Dump.self, DecodeWorkerCommand.self],
+        subcommands: [CrawlCommand.self, TagsCommand.self, SortCommand.self, ExportCommand.self, Dump.self],
         defaultSubcommand: CrawlCommand.self)
 
     /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do.

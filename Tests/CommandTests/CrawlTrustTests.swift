@@ -50,6 +50,64 @@ final class CrawlTrustTests: XCTestCase {
 
     func trimmed(_ dir: String) -> String { dir.hasSuffix("/") ? String(dir.dropLast()) : dir }
 
+    /// A re-run that finds exactly the table it would write keeps the file (same inode, same
+    /// modification time, "(unchanged)" in the summary); any difference, a hand-edited copy of the
+    /// same length, a symlink or a FIFO planted at the table's name, gets the table written anew.
+    func testAnUnchangedTableIsKeptAndAnyOtherFileReplaced() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1_a/1.dcm", dicomFile(id: "A"))
+        try t.write("d/t1_b/1.dcm", dicomFile(id: "B"))
+        let fm = FileManager.default
+        func inode() throws -> UInt64 { (try fm.attributesOfItem(atPath: t.path + "/d/modal_data.csv")[.systemFileNumber] as! NSNumber).uint64Value }
+        let first = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertFalse(first.stderr.contains("(unchanged)"), first.stderr)
+        let table = try t.read("d/modal_data.csv")
+        let firstInode = try inode()
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: t.path + "/d/modal_data.csv")
+
+        let again = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("-> d/modal_data.csv (unchanged)"), again.stderr)
+        XCTAssertEqual(try inode(), firstInode)
+        XCTAssertEqual((try fm.attributesOfItem(atPath: t.path + "/d/modal_data.csv")[.modificationDate] as! Date).timeIntervalSince1970, 1_000_000)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), table)
+
+        // The same length, one byte changed: written anew.
+        try t.write("d/modal_data.csv", text: table.replacingOccurrences(of: ",A,", with: ",X,"))
+        let edited = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(edited.status, 0, edited.stderr)
+        XCTAssertFalse(edited.stderr.contains("(unchanged)"), edited.stderr)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), table)
+
+        // A new folder: a different table.
+        try t.write("d/t1_c/1.dcm", dicomFile(id: "C"))
+        let grown = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertFalse(grown.stderr.contains("(unchanged)"), grown.stderr)
+        XCTAssertTrue(try t.read("d/modal_data.csv").contains(",C,"))
+        let grownTable = try t.read("d/modal_data.csv")
+
+        // A symlink to a file holding the very same bytes is not kept: the table replaces the link
+        // and the file it pointed to is left alone.
+        try t.write("elsewhere.csv", text: grownTable)
+        try fm.removeItem(atPath: t.path + "/d/modal_data.csv")
+        try fm.createSymbolicLink(atPath: t.path + "/d/modal_data.csv", withDestinationPath: "../elsewhere.csv")
+        let linked = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(linked.status, 0, linked.stderr)
+        XCTAssertFalse(linked.stderr.contains("(unchanged)"), linked.stderr)
+        XCTAssertEqual((try fm.attributesOfItem(atPath: t.path + "/d/modal_data.csv")[.type] as! FileAttributeType), .typeRegular)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), grownTable)
+
+        // A FIFO at the table's name: neither read (it would block) nor kept.
+        try fm.removeItem(atPath: t.path + "/d/modal_data.csv")
+        XCTAssertEqual(mkfifo(t.path + "/d/modal_data.csv", 0o644), 0)
+        let fifo = try runTool(["--templates", "t.json", "d"], cwd: t.path, timeout: 60)
+        XCTAssertFalse(fifo.timedOut)
+        XCTAssertEqual(fifo.status, 0, fifo.stderr)
+        XCTAssertEqual(try t.read("d/modal_data.csv"), grownTable)
+    }
+
     func testAFolderThatCannotBeListedIsReportedOnce() throws {
         let t = try FixtureTree()
         try t.write("t.json", text: #"{"T1": ["t1"]}"#)

@@ -261,6 +261,36 @@ final class ExportCommandTests: XCTestCase {
             """), "7.2 9\n7.3 300\n")
     }
 
+    /// `dicomcrawler` without `dicomcrawler-decoder` beside it (GDCM lives only in the helper): a
+    /// warning says so up front, the JPEG scan is listed as unreadable with the helper's path, the
+    /// native scan is exported, exit status 1.
+    func testAMissingDecoderHelperIsNamedAndCostsOnlyCompressedScans() throws {
+        let t = try FixtureTree()
+        try t.write("in/native/1.dcm", exportSlice(series: "7.5", position: [0, 0, 0], instance: 1, value: 9))
+        try t.mkdir("in/jpeg")
+        try t.write("src/1.dcm", exportSlice(series: "7.6", position: [0, 0, 0], instance: 1, value: 300))
+        let enc = try runProcess("/usr/bin/gdcmconv", ["--jpeg", t.path + "/src/1.dcm", t.path + "/in/jpeg/1.dcm"])
+        XCTAssertEqual(enc.status, 0, enc.stderr)
+        try t.mkdir("bin")
+        try FileManager.default.copyItem(atPath: toolPath(), toPath: t.path + "/bin/dicomcrawler")
+        let r = try runProcess(t.path + "/bin/dicomcrawler", ["export", t.path + "/in", "-o", t.path + "/a.h5"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: the decoder helper \(t.path)/bin/dicomcrawler-decoder is missing"), r.stderr)
+        let list = try parseCSV(try t.read("a.unreadable.csv"))
+        XCTAssertEqual(list.rows.map { $0[0] }, ["7.6"])
+        XCTAssertTrue(list.rows.first?[2].contains("cannot start the decoder \(t.path)/bin/dicomcrawler-decoder: No such file or directory") == true, "\(list.rows)")
+        XCTAssertEqual(try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(t.path)/a.h5', 'r')
+            for k in sorted(f): print(k, int(np.asarray(f[k]).max()))
+            """), "7.5 9\n")
+        // The helper itself, run by hand, says what it is and exits 2 (it serves only its parent).
+        let helper = URL(fileURLWithPath: toolPath()).deletingLastPathComponent().appendingPathComponent("dicomcrawler-decoder").path
+        let byHand = try runProcess(helper, ["--help"])
+        XCTAssertEqual(byHand.status, 2)
+        XCTAssertTrue(byHand.stderr.contains("the helper process of `dicomcrawler export`"), byHand.stderr)
+    }
+
     /// A second run adds the scans that are new; the index still opens after the output folder is
     /// moved.
     func testRerunAddsNewScansAndOutputFolderMoves() throws {

@@ -123,23 +123,27 @@ final class CrawlRowOrderTests: XCTestCase {
                 return a.path.lexicographicallyPrecedes(b.path)
             }
         }
-        let reference = rows.map { r -> (Reference, String) in
+        let referenceOrder = rows.map { r -> (Reference, String) in
             let d = DICOMDate(r.values[0]), t = DICOMTime(r.values[1])
             let group = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
             return (Reference(group: group, date: d, time: t, label: r.labelIndex, path: r.pathBytes), r.path)
         }.sorted { $0.0 < $1.0 }.map(\.1)
-        XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path), reference)
+        XCTAssertEqual(rows.sorted(by: CrawlTable.rowOrder).map(\.path), referenceOrder)
         var sorted = rows
         CrawlTable.sort(&sorted)
-        XCTAssertEqual(sorted.map(\.path), reference)
+        XCTAssertEqual(sorted.map(\.path), referenceOrder)
 
-        // The table rendered in chunks on several threads: every row once, in order.
-        let text = String(decoding: CrawlTable.csv(sorted, extraTags: [], jobs: 3), as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // The table: the header, then each row's line (rendered when the row was made) in order,
+        // the same bytes as rendering the sorted rows' cells one by one.
+        var reference = CSVSink()
+        reference.begin(columns: CrawlTable.header)
+        for r in sorted { reference.row([r.label, r.path, String(r.dicomCount)] + r.values) }
+        let table = CrawlTable.csv(sorted, extraTags: [])
+        XCTAssertEqual(table, reference.bytes)
+        let lines = String(decoding: table, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.count, rows.count + 2)  // header, rows, the empty string after the last LF
         XCTAssertEqual(lines.dropFirst().dropLast().map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] },
-                       reference.map { Substring($0) })
-        XCTAssertEqual(CrawlTable.csv(sorted, extraTags: [], jobs: 1), CrawlTable.csv(sorted, extraTags: [], jobs: 3))
+                       referenceOrder.map { Substring($0) })
     }
 
     func testCSVHeaderAndQuoting() {

@@ -86,6 +86,10 @@ final class DamagedFrameTests: XCTestCase {
         XCTAssertFalse(GDCMDecoder.canDecode(transferSyntax: "1.2.840.10008.1.2.1"))
         XCTAssertTrue(GDCMDecoder.canDecode(transferSyntax: "1.2.840.10008.1.2.4.91\0"))
         XCTAssertEqual(GDCMDecoder.transferSyntaxes.filter { GDCMDecoder.canDecode(transferSyntax: $0) }.count, 8)
+        // The list the export routes to the decoder helper (which the main executable holds without
+        // linking GDCM) is GDCM's own.
+        XCTAssertEqual(Set(CodecTransferSyntaxes.all), Set(GDCMDecoder.transferSyntaxes))
+        XCTAssertEqual(CodecTransferSyntaxes.all.count, 8)
         // A frame that would not fit memory is refused before anything is allocated.
         let huge = FrameAttributes(rows: 65535, columns: 65535, samplesPerPixel: 3, bitsAllocated: 16, bitsStored: 16, photometricInterpretation: "RGB")
         XCTAssertEqual(decodeError(f, huge), .tooLarge)

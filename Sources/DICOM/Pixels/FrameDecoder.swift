@@ -38,3 +38,13 @@ public struct DecoderOutput: Sendable {
         self.isSigned = isSigned
     }
 }
+
+/// The encapsulated transfer syntaxes that need a codec library (a `FrameDecoder`): JPEG baseline,
+/// extended and lossless (.50, .51, .57, .70), JPEG-LS (.80, .81) and JPEG 2000 (.90, .91). Kept
+/// here so that a program can route frames to a decoder process without linking the codecs.
+public enum CodecTransferSyntaxes {
+    public static let all: [String] = [
+        "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+        "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+    ]
+}

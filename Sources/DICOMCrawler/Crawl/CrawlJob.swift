@@ -80,6 +80,9 @@ public final class CrawlJob: Sendable {
         let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
             var report = walked[d].report
             if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
+            // Freed with the report, not here one folder at a time (a command about to exit never
+            // frees them at all).
+            report.folderMemory = FolderMemory(folders: walked[d].folders, scans: scansByDir[d])
             progress?.directoriesDone.add(1, ordering: .relaxed)
             return report
         }
@@ -102,6 +105,7 @@ public final class CrawlJob: Sendable {
             progress?.foldersTotal.add(1, ordering: .relaxed)
             let path = joinPath(roots[active[r]], rel)
             let scan = self.scanFolder(dir, path)
+            scan.relativePathIsUTF8 = rel.isValidUTF8
             self.addRows(to: scan, labels: labels, displayPath: path)
             progress?.foldersDone.add(1, ordering: .relaxed)
             progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
@@ -150,6 +154,7 @@ public final class CrawlJob: Sendable {
             let w = walked[task.dir]
             let path = joinPath(w.root, w.folders[task.folder].rel)
             let scan = self.scanFolder(path)
+            scan.relativePathIsUTF8 = w.folders[task.folder].rel.isValidUTF8
             self.addRows(to: scan, labels: w.folders[task.folder].labels, displayPath: path)
             progress?.foldersDone.add(1, ordering: .relaxed)
             progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
@@ -201,26 +206,32 @@ public final class CrawlJob: Sendable {
             if path == nil { path = displayPath.escapedPath }
             scan.rows.append(CrawlRow(
                 labelIndex: labelIndex, label: template.label, path: path!, pathBytes: displayPath,
-                dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }))
+                dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }, excelSafe: options.excelSafe))
         }
+        // The rows hold what is needed of the values now: freed here, on the scanning threads, not
+        // one folder at a time after the walk.
+        scan.values = nil
+        if let damaged = scan.damaged { scan.damaged = ([:], damaged.path) }
     }
 
     private func outputPath(_ root: PathBytes) -> PathBytes { joinPath(root, Array(options.outputName.utf8)) }
 
     /// The rows of one DIR from its folders' scans, sorted, and its CSV written.
     private func finish(_ w: WalkedDirectory, _ scans: [FolderScan], into report: inout CrawlReport) {
-        for (folder, scan) in zip(w.folders, scans) {
+        // A folder the walk could not list is reported once, by the walk (a set: linear in folders).
+        var problemPaths = Set(report.problems.map(\.path))
+        report.rows.reserveCapacity(scans.reduce(0) { $0 + $1.rows.count })
+        for (f, scan) in scans.enumerated() {
             report.dicomFiles += scan.dicomCount
             report.unreadable += scan.unreadable
-            // A folder the walk could not list is reported once, by the walk.
-            report.problems += scan.problems.filter { p in !report.problems.contains { $0.path == p.path } }
+            for p in scan.problems where problemPaths.insert(p.path).inserted { report.problems.append(p) }
             for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
-            if !folder.rel.isValidUTF8 { report.nonUTF8Paths += 1 }
-            report.rows.append(contentsOf: scan.rows)
+            if !scan.relativePathIsUTF8 { report.nonUTF8Paths += 1 }
+            for r in scan.rows { report.rows.append(r) }
             if !scan.rows.isEmpty {
                 report.foldersMatched += 1
                 if scan.valuesFromDamaged, let damaged = scan.damaged {
-                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(joinPath(w.root, folder.rel).pathString) could be read whole"))
+                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(joinPath(w.root, w.folders[f].rel).pathString) could be read whole"))
                 }
             } else {
                 report.foldersRejectedByValues += 1
@@ -229,7 +240,10 @@ public final class CrawlJob: Sendable {
         CrawlTable.sort(&report.rows)
         let path = outputPath(w.root)
         do throws(Errno) {
-            try writeFileAtomically(path, CrawlTable.csv(report.rows, extraTags: options.extraTags, excelSafe: options.excelSafe, jobs: options.jobs), pauseHalfwayMS: options.testPauseInWriteMS)
+            // A re-run that finds the same table keeps the file (no rename, no block freed).
+            report.tableUnchanged = !(try writeFileAtomically(
+                path, CrawlTable.csv(report.rows, extraTags: options.extraTags),
+                keepIfSame: true, pauseHalfwayMS: options.testPauseInWriteMS))
         } catch {
             report.error = "cannot write \(path.pathString): \(error.text)"
         }

@@ -6,8 +6,9 @@ public struct UnreadableFile: Sendable, Equatable {
     public let reason: String
 }
 
-/// One row of modal_data.csv.
-public struct CrawlRow: Sendable, Equatable {
+/// One row of modal_data.csv. A class: a 10^5-row table is gathered and sorted by moving one
+/// reference per row, not the row's strings and arrays.
+public final class CrawlRow: Sendable, Equatable {
     public let labelIndex: Int
     public let label: String
     public let path: String
@@ -17,8 +18,11 @@ public struct CrawlRow: Sendable, Equatable {
     public let values: [String]
     /// What the rows are ordered by, computed once: see `CrawlTable.rowOrder`.
     let sortKey: CrawlTable.SortKey
+    /// The row as a CSV line (made where the row is made, on the scanning threads; the table only
+    /// joins the lines). `excelSafe`: formula-like cells get a leading `'`.
+    let line: [UInt8]
 
-    init(labelIndex: Int, label: String, path: String, pathBytes: PathBytes, dicomCount: Int, values: [String]) {
+    init(labelIndex: Int, label: String, path: String, pathBytes: PathBytes, dicomCount: Int, values: [String], excelSafe: Bool = false) {
         self.labelIndex = labelIndex
         self.label = label
         self.path = path
@@ -26,6 +30,14 @@ public struct CrawlRow: Sendable, Equatable {
         self.dicomCount = dicomCount
         self.values = values
         sortKey = CrawlTable.SortKey(date: values[0], time: values[1])
+        var csv = CSVSink(excelSafe: excelSafe)
+        csv.row([label, path, String(dicomCount)] + values)
+        line = csv.bytes
+    }
+
+    public static func == (a: CrawlRow, b: CrawlRow) -> Bool {
+        a.labelIndex == b.labelIndex && a.label == b.label && a.path == b.path && a.pathBytes == b.pathBytes
+            && a.dicomCount == b.dicomCount && a.values == b.values && a.line == b.line
     }
 }
 
@@ -50,10 +62,26 @@ public struct CrawlReport: Sendable {
     public var valuesFromDamagedFiles: [UnreadableFile] = []
     /// The DIR given before that this one is the same folder as: crawled once, under that name.
     public var sameAs: String?
+    /// The table at `outputPath` already held exactly these rows, so it was kept as it was.
+    public var tableUnchanged = false
     /// Why the DIR could not be crawled or its CSV not written; nil on success.
     public var error: String?
 
     public var failed: Bool { error != nil || !unreadable.isEmpty || !problems.isEmpty }
+    /// The DIR's per-folder walk results and scans, released with the report.
+    var folderMemory: FolderMemory?
+}
+
+/// What the crawl made per folder (10^5 small objects on an archive root), kept until the report is
+/// released: freeing them one by one costs tens of milliseconds that a command which exits right
+/// after the crawl need not spend. Never read.
+final class FolderMemory: @unchecked Sendable {
+    private let folders: [(rel: PathBytes, labels: [Int])]
+    private let scans: [FolderScan]
+    init(folders: [(rel: PathBytes, labels: [Int])], scans: [FolderScan]) {
+        self.folders = folders
+        self.scans = scans
+    }
 }
 
 /// Counters for progress output, updated from the worker threads.

@@ -10,22 +10,14 @@ enum CrawlTable {
     static let valueTags: [Tag] = [.studyDate, .acquisitionTime, .patientID, .patientSex, .patientAge]
     static let header = ["Modality", "Path", "DCM_Count", "Study Date", "Acquisition Time", "Subject_ID", "Subject_Sex", "Subject_Age"]
 
-    /// The CSV text for rows (header included); extra tags are named by the standard's name.
-    /// Rows are rendered in chunks on up to `jobs` threads and joined in order.
-    static func csv(_ rows: [CrawlRow], extraTags: [Tag], excelSafe: Bool = false, jobs: Int = 1) -> [UInt8] {
-        var csv = CSVSink(excelSafe: excelSafe)
+    /// The CSV text for rows (header included; the rows' lines were rendered when the rows were
+    /// made); extra tags are named by the standard's name.
+    static func csv(_ rows: [CrawlRow], extraTags: [Tag]) -> [UInt8] {
+        var csv = CSVSink()
         csv.begin(columns: header + extraTags.map { DataDictionary.entry(for: $0)?.name ?? $0.description })
-        let chunk = 4096
-        let chunks = parallelMap(Array(stride(from: 0, to: rows.count, by: chunk)), jobs: jobs) { start in
-            var part = CSVSink(excelSafe: excelSafe)
-            for r in rows[start..<min(start + chunk, rows.count)] {
-                part.row([r.label, r.path, String(r.dicomCount)] + r.values)
-            }
-            return part.bytes
-        }
         var bytes = csv.bytes
-        bytes.reserveCapacity(bytes.count + chunks.reduce(0) { $0 + $1.count })
-        for c in chunks { bytes += c }
+        bytes.reserveCapacity(bytes.count + rows.reduce(0) { $0 + $1.line.count })
+        for r in rows { bytes += r.line }
         return bytes
     }
 

@@ -18,6 +18,8 @@ final class FolderScan {
     var unreadable: [UnreadableFile] = []
     var problems: [WalkProblem] = []
     var filesExamined = 0
+    /// The folder's path relative to its DIR is valid UTF-8 (checked on the scanning thread).
+    var relativePathIsUTF8 = true
     /// The folder's rows (`CrawlJob.addRows`).
     var rows: [CrawlRow] = []
 

@@ -6,7 +6,7 @@ import Synchronization
 
 /// A `FrameDecoder` that decodes in a helper process, so that a codec that aborts or crashes on a
 /// hostile frame (GDCM asserts on some) costs that one file, not the export. The helper is started
-/// on first use (`command`, e.g. `dicomcrawler __decode-worker`), serves frames one at a time over
+/// on first use (`command`, e.g. `dicomcrawler-decoder`), serves frames one at a time over
 /// its standard input and output (`DecoderWorker.serve`), and is started again after it dies. One
 /// helper per thread that decodes: a `DecoderProcess` is used by one thread at a time
 /// (`DecoderProcessPool` hands them out).

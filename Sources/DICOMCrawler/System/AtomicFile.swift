@@ -4,8 +4,13 @@ import Glibc
 
 /// Writes `data` to a temporary file beside `path`, syncs it, and renames it into place, so that a
 /// killed run leaves either the old file or the new one, never half of one.
+/// With `keepIfSame`, a regular file already at `path` holding exactly `data` is kept (synced, not
+/// rewritten: its inode and modification time stay, and a re-run costs no metadata writes); the
+/// result is false then.
 /// `pauseHalfwayMS` is a test hook: it sleeps half-way through the write so a test can kill there.
-func writeFileAtomically(_ path: PathBytes, _ data: [UInt8], pauseHalfwayMS: Int? = nil) throws(Errno) {
+@discardableResult
+func writeFileAtomically(_ path: PathBytes, _ data: [UInt8], keepIfSame: Bool = false, pauseHalfwayMS: Int? = nil) throws(Errno) -> Bool {
+    if keepIfSame && pauseHalfwayMS == nil && existingFileHolds(path, data) { return false }
     let tmp = temporaryName(for: path)
     // A new file, never one that is there: a name planted in the folder (a symlink to another file)
     // is removed, not written through, and a name planted again meanwhile makes the write fail.
@@ -29,6 +34,22 @@ func writeFileAtomically(_ path: PathBytes, _ data: [UInt8], pauseHalfwayMS: Int
     if close(fd) != 0 { throw Errno.current }
     try nothingOrErrno { tmp.withCPath { t in path.withCPath { rename(t, $0) } } }
     ok = true
+    return true
+}
+
+/// Whether `path` is a regular file (not a symlink, FIFO or device) holding exactly `data`, synced
+/// to disk. Reads at most `data.count` bytes.
+private func existingFileHolds(_ path: PathBytes, _ data: [UInt8]) -> Bool {
+    guard let fd = try? openFile(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return false }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size == data.count else { return false }
+    var old = [UInt8](repeating: 0, count: data.count)
+    guard (try? readFully(fd, into: &old, at: 0)) == data.count else { return false }
+    let same = old.withUnsafeBytes { a in data.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+    guard same else { return false }
+    // The same bytes: on disk too once this returns (a file someone else wrote may be cached only).
+    return fsync(fd) == 0
 }
 
 /// `DIR/.NAME.PID.tmp` beside `path`.

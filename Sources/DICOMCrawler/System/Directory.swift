@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSysShims
 
 struct DirectoryEntry {
     enum Kind { case file, directory, symlink, other }
@@ -16,60 +17,69 @@ struct DirectoryEntry {
 /// descriptor to open them with `openat` (no path walk per file).
 final class OpenDirectory {
     let fd: Int32
-    private let dir: OpaquePointer
     let entries: [DirectoryEntry]
 
     init(_ path: PathBytes) throws(Errno) {
         let fd = try valueOrErrno { path.withCPath { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } }
-        guard let dir = fdopendir(fd) else {
-            let e = Errno.current
-            close(fd)
-            throw e
-        }
         var entries: [DirectoryEntry] = []
-        while true {
-            errno = 0
-            guard let ent = readdir(dir) else {
-                if errno != 0 {
-                    let e = Errno.current
-                    closedir(dir)
-                    throw e
+        // Listed with getdents64 straight into a buffer on the stack: readdir through fdopendir
+        // would cost an fstat and two fcntl calls per folder (10^5 folders on an archive root).
+        let failure: Errno? = withUnsafeTemporaryAllocation(byteCount: 32 << 10, alignment: 8) { buffer -> Errno? in
+            while true {
+                let n = dc_getdents64(fd, buffer.baseAddress, buffer.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return Errno.current
                 }
-                break
-            }
-            let cName: [UInt8] = withUnsafeBytes(of: &ent.pointee.d_name) { raw in
-                let n = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-                return Array(raw.prefix(n + 1))
-            }
-            if cName == [0x2E, 0] || cName == [0x2E, 0x2E, 0] { continue }
-            var kind: DirectoryEntry.Kind
-            switch Int32(ent.pointee.d_type) {
-            case Int32(DT_REG): kind = .file
-            case Int32(DT_DIR): kind = .directory
-            case Int32(DT_LNK): kind = .symlink
-            case Int32(DT_UNKNOWN):
-                var st = Glibc.stat()
-                if cName.withUnsafeBufferPointer({ b in b.withMemoryRebound(to: CChar.self) { fstatat(fd, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) } }) != 0 {
-                    kind = .other
-                } else {
-                    switch st.st_mode & S_IFMT {
-                    case S_IFREG: kind = .file
-                    case S_IFDIR: kind = .directory
-                    case S_IFLNK: kind = .symlink
-                    default: kind = .other
-                    }
+                if n == 0 { return nil }
+                var at = 0
+                while at < n {
+                    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+                    let record = buffer.baseAddress! + at
+                    let length = Int(record.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
+                    let type = record.load(fromByteOffset: 18, as: UInt8.self)
+                    let name = record + 19
+                    let nameLength = strnlen(name.assumingMemoryBound(to: CChar.self), length - 19)
+                    at += max(length, 1)
+                    if nameLength == 1 && name.load(as: UInt8.self) == 0x2E { continue }
+                    if nameLength == 2 && name.load(as: UInt8.self) == 0x2E && name.load(fromByteOffset: 1, as: UInt8.self) == 0x2E { continue }
+                    let cName = [UInt8](UnsafeRawBufferPointer(start: name, count: nameLength + 1))
+                    entries.append(DirectoryEntry(cName: cName, kind: Self.kind(type, cName, in: fd)))
                 }
-            default: kind = .other
             }
-            entries.append(DirectoryEntry(cName: cName, kind: kind))
+        }
+        if let failure {
+            close(fd)
+            throw failure
         }
         entries.sort { $0.cName.lexicographicallyPrecedes($1.cName) }
         self.fd = fd
-        self.dir = dir
         self.entries = entries
     }
 
-    deinit { closedir(dir) }
+    /// The entry's kind from its `d_type`; file systems that do not fill it in are asked with
+    /// `fstatat` (without following a symlink).
+    private static func kind(_ type: UInt8, _ cName: [UInt8], in fd: Int32) -> DirectoryEntry.Kind {
+        switch Int32(type) {
+        case Int32(DT_REG): return .file
+        case Int32(DT_DIR): return .directory
+        case Int32(DT_LNK): return .symlink
+        case Int32(DT_UNKNOWN):
+            var st = Glibc.stat()
+            if cName.withUnsafeBufferPointer({ b in b.withMemoryRebound(to: CChar.self) { fstatat(fd, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) } }) != 0 {
+                return .other
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: return .file
+            case S_IFDIR: return .directory
+            case S_IFLNK: return .symlink
+            default: return .other
+            }
+        default: return .other
+        }
+    }
+
+    deinit { close(fd) }
 
     /// Opens an entry for reading.
     func openEntry(_ entry: DirectoryEntry) throws(Errno) -> Int32 {

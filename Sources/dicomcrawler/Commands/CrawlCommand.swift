@@ -75,7 +75,7 @@ struct CrawlCommand: ParsableCommand {
                 + "\(progress.filesExamined.load(ordering: .relaxed)) files"
         } : nil
         var failed = false
-        _ = crawler.run(directories, progress: progress) { report in
+        let reports = crawler.run(directories, progress: progress) { report in
             ticker?.clear()
             if report.failed { failed = true }
             if let error = report.error {
@@ -87,7 +87,7 @@ struct CrawlCommand: ParsableCommand {
         }
         ticker?.stop()
         if let e = crawler.magicLoadError { printError("dicomcrawler: warning: libmagic could not be loaded (\(e)); non-DICOM files are counted as 'unknown'") }
-        if failed { throw ExitCode(1) }
+        withExtendedLifetime((crawler, reports)) { exitKeepingMemory(failed ? 1 : 0) }
     }
 
     func summary(_ r: CrawlReport, quietly: Bool) -> String {
@@ -98,7 +98,7 @@ struct CrawlCommand: ParsableCommand {
         }
         if !quietly && r.error == nil {
             let skipped = r.skippedByType.values.reduce(0, +)
-            lines.append("\(r.directory): \(r.foldersMatched) folder\(r.foldersMatched == 1 ? "" : "s") matched, \(r.rows.count) row\(r.rows.count == 1 ? "" : "s"), \(r.dicomFiles) DICOM file\(r.dicomFiles == 1 ? "" : "s"), \(skipped) other file\(skipped == 1 ? "" : "s") skipped -> \(r.outputPath)")
+            lines.append("\(r.directory): \(r.foldersMatched) folder\(r.foldersMatched == 1 ? "" : "s") matched, \(r.rows.count) row\(r.rows.count == 1 ? "" : "s"), \(r.dicomFiles) DICOM file\(r.dicomFiles == 1 ? "" : "s"), \(skipped) other file\(skipped == 1 ? "" : "s") skipped -> \(r.outputPath)\(r.tableUnchanged ? " (unchanged)" : "")")
             if skipped > 0 {
                 lines.append("  skipped by type: " + r.skippedByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }

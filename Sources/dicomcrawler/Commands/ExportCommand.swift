@@ -1,7 +1,6 @@
 import ArgumentParser
 import DICOM
 import DICOMCrawler
-import PixelCodecs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,8 +27,8 @@ struct ExportCommand: ParsableCommand {
             that N processes, on one machine or many, fill one output folder.
 
             Decoders: native (any byte order, deflated), RLE in Swift; JPEG (8/12-bit, lossless), \
-            JPEG-LS and JPEG 2000 through GDCM in helper processes, so that a decoder crash costs \
-            one file.
+            JPEG-LS and JPEG 2000 through GDCM in helper processes (dicomcrawler-decoder, installed \
+            beside dicomcrawler), so that a decoder crash costs one file.
             """)
 
     @Argument(help: ArgumentHelp("Directories (or files) to read.", valueName: "dir"))
@@ -80,7 +79,13 @@ struct ExportCommand: ParsableCommand {
             printError("dicomcrawler: error: \(problem)")
             throw ExitCode(2)
         }
-        let decoders = DecoderProcessPool(command: [selfPath(), "__decode-worker"], syntaxes: Set(GDCMDecoder.transferSyntaxes))
+        // GDCM lives in its own executable beside this one: loading it costs ~20 ms at start-up,
+        // which every crawl, `tags` and `sort` would pay.
+        let helper = decoderHelperPath()
+        if access(helper, X_OK) != 0, !common.quiet {
+            printError("dicomcrawler export: warning: the decoder helper \(helper) is missing, so JPEG, JPEG-LS and JPEG 2000 files cannot be decoded (they are listed as unreadable); it is built with `swift build -c release` (all products) and installed beside dicomcrawler")
+        }
+        let decoders = DecoderProcessPool(command: [helper], syntaxes: Set(CodecTransferSyntaxes.all))
         defer { decoders.stopAll() }
         var options = ExportOptions(
             output: output, jobs: common.jobs, walk: common.walk, slicesMode: slices, compressionLevel: try level(),
@@ -117,45 +122,12 @@ struct ExportCommand: ParsableCommand {
         if report.scansLeftOut > 0 || !report.unreadable.isEmpty || !report.problems.isEmpty { throw ExitCode(1) }
     }
 
-    private func selfPath() -> String {
+    /// `dicomcrawler-decoder` in the folder of this executable.
+    private func decoderHelperPath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-    }
-}
-
-/// The helper process of `export`: decodes the frames its parent sends (see `DecoderProcess`).
-struct DecodeWorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__decode-worker", shouldDisplay: false)
-
-    func run() throws {
-        let status = DecoderWorker.serve(decoder: GDCMFrameDecoder(abortMarker: TestHooks.decoderAbortMarker))
-        if status != 0 { throw ExitCode(status) }
-    }
-}
-
-/// GDCM's codecs as the pixel layer's `FrameDecoder`.
-struct GDCMFrameDecoder: FrameDecoder {
-    /// Test hook: abort on a frame holding these bytes.
-    var abortMarker: [UInt8]? = nil
-
-    func canDecode(transferSyntaxUID: String) -> Bool { GDCMDecoder.canDecode(transferSyntax: transferSyntaxUID) }
-
-    func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
-        if let marker = abortMarker, !marker.isEmpty, frame.count >= marker.count,
-           (0...(frame.count - marker.count)).contains(where: { i in marker.indices.allSatisfy { frame[i + $0] == marker[$0] } }) {
-            abort()
-        }
-        let attributes = FrameAttributes(rows: format.rows, columns: format.columns, samplesPerPixel: format.samplesPerPixel,
-                                         bitsAllocated: format.bitsAllocated, bitsStored: format.bitsStored,
-                                         pixelRepresentation: format.isSigned ? 1 : 0,
-                                         photometricInterpretation: format.photometric, planarConfiguration: format.planarConfiguration)
-        switch GDCMDecoder.decode(frame: frame, transferSyntax: transferSyntaxUID, attributes: attributes) {
-        case .success(let f):
-            return DecoderOutput(bytes: f.bytes, bytesPerSample: max(1, format.bitsAllocated / 8), isPlanar: false,
-                                 photometric: f.photometricInterpretation)
-        case .failure(let e):
-            throw PixelError(.decoderFailed, e.description)
-        }
+        let me = n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        guard let slash = me.lastIndex(of: "/") else { return "dicomcrawler-decoder" }
+        return String(me[...slash]) + "dicomcrawler-decoder"
     }
 }

@@ -14,9 +14,3 @@ extension TestHooks {
     /// test can kill it while part files are being written.
     static let pausePerScanMS: Int? = getenv("DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS").flatMap { Int(String(cString: $0)) }
 }
-
-extension TestHooks {
-    /// `DICOMCRAWLER_TEST_DECODER_ABORT_MARKER`: the decoder helper process calls abort() on a frame
-    /// holding these bytes, as a codec does on some hostile frames (the test that export survives it).
-    static let decoderAbortMarker: [UInt8]? = getenv("DICOMCRAWLER_TEST_DECODER_ABORT_MARKER").map { Array(String(cString: $0).utf8) }
-}
