@@ -1,8 +1,9 @@
-// CHDF5: the HDF5 C library (Debian's libhdf5-dev, pkg-config "hdf5-serial") for Swift, with
-// functions for the macros Swift cannot import (they call H5open() or cast).
+// CHDF5: the HDF5 C library (Debian's libhdf5-dev: the serial build, its headers under
+// /usr/include/hdf5/serial, linked statically: see module.modulemap) for Swift, with functions for
+// the macros Swift cannot import (they call H5open() or cast).
 #ifndef CHDF5_SHIM_H
 #define CHDF5_SHIM_H
-#include <hdf5.h>
+#include <hdf5/serial/hdf5.h>
 
 static inline hid_t chdf5_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t chdf5_native_int8(void) { return H5T_NATIVE_INT8; }
