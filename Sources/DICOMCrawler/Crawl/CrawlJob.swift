@@ -223,18 +223,24 @@ public final class CrawlJob: Sendable {
         report.rows.reserveCapacity(scans.reduce(0) { $0 + $1.rows.count })
         for (f, scan) in scans.enumerated() {
             report.dicomFiles += scan.dicomCount
-            report.unreadable += scan.unreadable
-            for p in scan.problems where problemPaths.insert(p.path).inserted { report.problems.append(p) }
-            for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
+            // Most folders have nothing but rows: the lists are touched only when they hold something.
+            if !scan.unreadable.isEmpty { report.unreadable += scan.unreadable }
+            if !scan.problems.isEmpty {
+                for p in scan.problems where problemPaths.insert(p.path).inserted { report.problems.append(p) }
+            }
+            if !scan.skippedByType.isEmpty {
+                for (k, v) in scan.skippedByType { report.skippedByType[k, default: 0] += v }
+            }
             if !scan.relativePathIsUTF8 { report.nonUTF8Paths += 1 }
-            for r in scan.rows { report.rows.append(r) }
-            if !scan.rows.isEmpty {
-                report.foldersMatched += 1
-                if scan.valuesFromDamaged, let damaged = scan.damaged {
-                    report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(joinPath(w.root, w.folders[f].rel).pathString) could be read whole"))
-                }
-            } else {
+            let rows = scan.rows
+            if rows.isEmpty {
                 report.foldersRejectedByValues += 1
+                continue
+            }
+            for r in rows { report.rows.append(r) }
+            report.foldersMatched += 1
+            if scan.valuesFromDamaged, let damaged = scan.damaged {
+                report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no DICOM file of \(joinPath(w.root, w.folders[f].rel).pathString) could be read whole"))
             }
         }
         CrawlTable.sort(&report.rows)

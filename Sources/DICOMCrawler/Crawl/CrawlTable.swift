@@ -23,23 +23,20 @@ enum CrawlTable {
 
     /// Sorts rows by `rowOrder`, moving indices rather than rows while sorting.
     static func sort(_ rows: inout [CrawlRow]) {
-        // Keys are plain numbers; the paths, for ties, are copied into one buffer so that the
-        // comparisons touch no reference counts.
-        struct Key { let group: Int, date: Int, time: Int, label: Int, index: Int, start: Int, count: Int }
+        // Keys are plain numbers (the date and time packed in one); the paths, for ties, are copied
+        // into one buffer so that the comparisons touch no reference counts.
+        struct Key { let order: UInt64, label: Int, start: Int, count: Int, index: Int }
         var paths: [UInt8] = []
         paths.reserveCapacity(rows.reduce(0) { $0 + $1.pathBytes.count })
         var keys: [Key] = []
         keys.reserveCapacity(rows.count)
         for (i, r) in rows.enumerated() {
-            let k = r.sortKey
-            keys.append(Key(group: k.group, date: k.date, time: k.time, label: r.labelIndex, index: i, start: paths.count, count: r.pathBytes.count))
+            keys.append(Key(order: r.sortKey.order, label: r.labelIndex, start: paths.count, count: r.pathBytes.count, index: i))
             paths += r.pathBytes
         }
         paths.withUnsafeBufferPointer { p in
             keys.sort { a, b in
-                if a.group != b.group { return a.group < b.group }
-                if a.date != b.date { return a.date < b.date }
-                if a.time != b.time { return a.time < b.time }
+                if a.order != b.order { return a.order < b.order }
                 if a.label != b.label { return a.label < b.label }
                 let n = min(a.count, b.count)
                 let c = n == 0 ? 0 : memcmp(p.baseAddress! + a.start, p.baseAddress! + b.start, n)
@@ -57,19 +54,19 @@ enum CrawlTable {
         return c != 0 ? c < 0 : a.count < b.count
     }
 
-    /// A row's date and time as numbers, parsed once: the group (0 both, 1 a date only, 2 a time
-    /// only, 3 neither), the date as YYYYMMDD, the time as HHMMSSFFFFFF (each field in its own
-    /// decimal places, so that comparing the numbers compares the fields in turn).
+    /// A row's date and time as one number, parsed once: from the top bits down, the group (0 both,
+    /// 1 a date only, 2 a time only, 3 neither; 2 bits), the date ((year × 12 + month − 1) × 31 +
+    /// day − 1: 22 bits for years up to 9999), the time (((hour × 60 + minute) × 61 + second) ×
+    /// 10^6 + microseconds: 37 bits). Comparing the numbers compares group, date, time in turn.
     struct SortKey: Equatable {
-        let group: Int
-        let date: Int
-        let time: Int
+        let order: UInt64
 
         init(date text: String, time timeText: String) {
             let d = DICOMDate(text), t = DICOMTime(timeText)
-            group = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
-            date = d.map { $0.year * 10_000 + $0.month * 100 + $0.day } ?? 0
-            time = t.map { (($0.hour * 100 + $0.minute) * 100 + $0.second) * 1_000_000 + $0.microsecond } ?? 0
+            let group: UInt64 = d != nil && t != nil ? 0 : (d != nil ? 1 : (t != nil ? 2 : 3))
+            let date = d.map { UInt64(($0.year * 12 + $0.month - 1) * 31 + $0.day - 1) } ?? 0
+            let time = t.map { UInt64((($0.hour * 60 + $0.minute) * 61 + $0.second) * 1_000_000 + $0.microsecond) } ?? 0
+            order = group << 59 | date << 37 | time
         }
     }
 
@@ -77,10 +74,7 @@ enum CrawlTable {
     /// first, then rows with a date but no time, then rows with a time but no date, then rows with
     /// neither; ties by the label's order in the template file, then by path (bytes).
     static func rowOrder(_ a: CrawlRow, _ b: CrawlRow) -> Bool {
-        let ka = a.sortKey, kb = b.sortKey
-        if ka.group != kb.group { return ka.group < kb.group }
-        if ka.date != kb.date { return ka.date < kb.date }
-        if ka.time != kb.time { return ka.time < kb.time }
+        if a.sortKey.order != b.sortKey.order { return a.sortKey.order < b.sortKey.order }
         if a.labelIndex != b.labelIndex { return a.labelIndex < b.labelIndex }
         return bytesPrecede(a.pathBytes, b.pathBytes)
     }
