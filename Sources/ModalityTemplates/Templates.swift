@@ -18,6 +18,15 @@ public struct ModalityTemplate: Equatable, Sendable {
     /// tool). Empty in the extended form without `path`: then every folder is a candidate.
     public let pathPatterns: [String]
     public let conditions: [Condition]
+    /// `pathPatterns` as bytes, made once (matching runs for every folder of a walk).
+    private let patternBytes: [[UInt8]]
+
+    public init(label: String, pathPatterns: [String], conditions: [Condition]) {
+        self.label = label
+        self.pathPatterns = pathPatterns
+        self.conditions = conditions
+        patternBytes = pathPatterns.map { Array($0.utf8) }
+    }
 
     /// Whether the relative path (UTF-8 bytes, `/`-separated) contains one of the patterns.
     public func matchesPath(_ relativePath: [UInt8]) -> Bool {
@@ -32,8 +41,6 @@ public struct ModalityTemplate: Equatable, Sendable {
             return c.values.contains { v.contains($0.lowercased()) }
         }
     }
-
-    private var patternBytes: [[UInt8]] { pathPatterns.map { Array($0.utf8) } }
 }
 
 func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

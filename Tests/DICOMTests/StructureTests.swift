@@ -132,5 +132,53 @@ final class StructureTests: XCTestCase {
         XCTAssertNil(DICOMTime("2500"))
         XCTAssertLessThan(DICOMTime("0959")!, DICOMTime("095900.000001")!)
         XCTAssertLessThan(DICOMDate("20231231")!, DICOMDate("20240101")!)
+        XCTAssertEqual(DICOMTime("1015")?.second, 0)
+        XCTAssertEqual(DICOMTime("101530.5")?.microsecond, 500_000)
+        XCTAssertEqual(DICOMTime("235960.999999")?.microsecond, 999_999)
+        XCTAssertNil(DICOMTime("101530.1234567"))
+        XCTAssertNil(DICOMTime("1015301"))
+        XCTAssertEqual(DICOMDate(" 20240229 ")?.day, 29)
+    }
+
+    /// The parsers against the rules written out plainly (digits collected, then checked), on
+    /// 20,000 random strings of digits, dots, colons, spaces and other bytes.
+    func testDatesAndTimesAgainstAPlainReference() {
+        func referenceDate(_ text: String) -> [Int]? {
+            let t = text.trimmingCharacters(in: .init(charactersIn: " ")).filter { $0 != "." }
+            guard t.count == 8, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            let d = t.map { Int(String($0))! }
+            let y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], m = d[4] * 10 + d[5], day = d[6] * 10 + d[7]
+            return (1...12).contains(m) && (1...31).contains(day) ? [y, m, day] : nil
+        }
+        func referenceTime(_ text: String) -> [Int]? {
+            let t = text.trimmingCharacters(in: .init(charactersIn: " ")).filter { $0 != ":" }
+            let parts = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            let main = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+            guard (main + fraction).allSatisfy({ $0.isASCII && $0.isNumber }), [2, 4, 6].contains(main.count), fraction.count <= 6 else { return nil }
+            if parts.count > 1 && main.count != 6 { return nil }
+            let d = main.map { Int(String($0))! }
+            let h = d[0] * 10 + d[1], m = d.count >= 4 ? d[2] * 10 + d[3] : 0, s = d.count >= 6 ? d[4] * 10 + d[5] : 0
+            let us = Int((fraction + String(repeating: "0", count: 6 - fraction.count)))!
+            return h < 24 && m < 60 && s < 61 ? [h, m, s, us] : nil
+        }
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789012345678901234567890123456789.: x")
+        var validDates = 0, validTimes = 0
+        for _ in 0..<20_000 {
+            let text = String((0..<Int.random(in: 0...15, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let d = DICOMDate(text), t = DICOMTime(text)
+            XCTAssertEqual(d.map { [$0.year, $0.month, $0.day] }, referenceDate(text), "date \(text)")
+            XCTAssertEqual(t.map { [$0.hour, $0.minute, $0.second, $0.microsecond] }, referenceTime(text), "time \(text)")
+            if d != nil { validDates += 1 }
+            if t != nil { validTimes += 1 }
+        }
+        for text in ["20240131", "2024.01.31", "19991231", "00010101", "101530", "1015", "10", "101530.1", "23:59:60.999999", "000000.000000"] {
+            XCTAssertEqual(DICOMDate(text).map { [$0.year, $0.month, $0.day] }, referenceDate(text), text)
+            XCTAssertEqual(DICOMTime(text).map { [$0.hour, $0.minute, $0.second, $0.microsecond] }, referenceTime(text), text)
+            if DICOMDate(text) != nil { validDates += 1 }
+            if DICOMTime(text) != nil { validTimes += 1 }
+        }
+        XCTAssertGreaterThan(validDates, 3)
+        XCTAssertGreaterThan(validTimes, 50)
     }
 }

@@ -103,6 +103,43 @@ final class TransferSyntaxTests: XCTestCase {
 
 
 final class SelectiveReadTests: XCTestCase {
+    /// The elements inside a sequence that is not wanted are walked (the structure is checked) but
+    /// their values never loaded: a 6,000-byte text inside one, nested two deep with undefined
+    /// lengths, counts nothing against `maxValueBytesTotal`, which it would exceed if it were loaded
+    /// (as a whole read shows). The wanted values after it are the whole read's; damage inside the
+    /// sequence is still found.
+    func testValuesInsideAnUnwantedSequenceAreNotLoaded() throws {
+        let inner = DataSet([.string(.specificCharacterSet, "ISO_IR 100"), .string(Tag(0x0008_1155), "1.2.3.4.5"),
+                             .string(Tag(0x0018_1030), String(repeating: "x", count: 6000))])
+        let elements: [Element] = [
+            .string(.studyDate, "20240101"),
+            .sequence(Tag(0x0008_1140), [DataSet([.string(Tag(0x0008_1150), "1.2.840.10008.5.1.4.1.1.4"),
+                                                  .sequence(Tag(0x0008_1199), [inner, inner], undefinedLength: true)])],
+                      undefinedLength: true),
+            .string(.patientID, "PID-7"), .string(.patientSex, "F"), .string(.patientAge, "033Y"),
+        ]
+        let tags: Set<Tag> = [.studyDate, .patientID, .patientSex, .patientAge]
+        for ts in [TransferSyntax.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian] {
+            var writer = DICOMWriter(transferSyntax: ts)
+            writer.undefinedLengthItems = true
+            let b = writer.write(DataSet(elements))
+            let whole = read(b)
+            XCTAssertNil(whole.error, ts.name)
+            XCTAssertEqual(read(b, ReadOptions(maxValueBytesTotal: 4000)).error?.kind, .tooLarge, ts.name)
+            for file in [read(b, ReadOptions(tags: tags, maxValueBytesTotal: 4000)),
+                         DICOMReader.read(path: try temporaryFile(b), options: ReadOptions(tags: tags, firstReadSize: 64, maxValueBytesTotal: 4000))] {
+                XCTAssertNil(file.error, ts.name)
+                for t in tags { XCTAssertEqual(file.string(t), whole.string(t), "\(ts.name) \(t)") }
+                XCTAssertEqual(file.string(.patientID), "PID-7")
+                XCTAssertNil(file.dataSet[Tag(0x0008_1140)], ts.name)
+            }
+            // Cut inside the nested sequence: the same kind of error as a whole read gives.
+            let cut = Array(b[..<(b.count - 60 - 3 * 2)])
+            XCTAssertEqual(read(cut, ReadOptions(tags: tags)).error?.kind, read(cut).error?.kind, ts.name)
+            XCTAssertNotNil(read(cut, ReadOptions(tags: tags)).error, ts.name)
+        }
+    }
+
     /// Reading only some tags gives the same values as reading everything, in every syntax, and
     /// stops early.
     func testSelectiveReadInEverySyntax() throws {

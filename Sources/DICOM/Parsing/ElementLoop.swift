@@ -8,8 +8,12 @@ extension Parser {
         let explicit: Bool
         let bigEndian: Bool
         let offset: Int
-        init(charset: SpecificCharacterSet, end: Int?, explicit: Bool, bigEndian: Bool, offset: Int) {
+        /// Whether the item's elements are kept: false inside a sequence that is not kept (a read of
+        /// chosen tags), whose elements are then walked and checked but their values not loaded.
+        let keep: Bool
+        init(charset: SpecificCharacterSet, end: Int?, explicit: Bool, bigEndian: Bool, offset: Int, keep: Bool = true) {
             self.charset = charset; self.end = end; self.explicit = explicit; self.bigEndian = bigEndian; self.offset = offset
+            self.keep = keep
         }
     }
 
@@ -141,7 +145,7 @@ extension Parser {
                         }
                         let parentCharset: SpecificCharacterSet
                         if case .item(let parent) = stack[stack.count - 2] { parentCharset = parent.charset } else { parentCharset = .default }
-                        stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset)))
+                        stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset, keep: seq.keep)))
                     } else if tag == .sequenceDelimitation {
                         popSequence(&stack)
                         depth -= 1
@@ -240,7 +244,9 @@ extension Parser {
             let known = implicitVR(tag)
             if known != .UN { vr = known }
         }
-        let keep = !isRoot || wanted == nil || isWanted(tag)
+        // At the top level, the wanted tags; inside a sequence, what its item says (the sequence's own
+        // keep: the values inside one that is not kept are never loaded).
+        let keep = isRoot ? (wanted == nil || isWanted(tag)) : item.keep
         let valueOffset = input.offset
         let undefined = length == 0xFFFF_FFFF
 
