@@ -291,6 +291,23 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertTrue(byHand.stderr.contains("the helper process of `dicomcrawler export`"), byHand.stderr)
     }
 
+    /// What each executable loads: `dicomcrawler` neither GDCM (~20 ms of start-up, every command)
+    /// nor a shared HDF5 (which brings libcurl, GnuTLS and Kerberos, ~6 ms); the decoder helper has
+    /// GDCM. Start-up time is measured in BENCHMARKS.md; this keeps the cause from coming back.
+    func testTheMainExecutableLoadsNeitherGDCMNorSharedHDF5() throws {
+        let main = try runProcess("/usr/bin/ldd", [toolPath()])
+        XCTAssertEqual(main.status, 0, main.stderr)
+        XCTAssertTrue(main.stdout.contains("libmagic"), main.stdout)
+        for library in ["libgdcm", "libhdf5", "libcurl", "libgnutls", "libkrb5", "libopenjp2", "not found"] {
+            XCTAssertFalse(main.stdout.contains(library), "\(library) in\n\(main.stdout)")
+        }
+        let helperPath = URL(fileURLWithPath: toolPath()).deletingLastPathComponent().appendingPathComponent("dicomcrawler-decoder").path
+        let helper = try runProcess("/usr/bin/ldd", [helperPath])
+        XCTAssertEqual(helper.status, 0, helper.stderr)
+        XCTAssertTrue(helper.stdout.contains("libgdcmMSFF"), helper.stdout)
+        XCTAssertFalse(helper.stdout.contains("not found"), helper.stdout)
+    }
+
     /// A second run adds the scans that are new; the index still opens after the output folder is
     /// moved.
     func testRerunAddsNewScansAndOutputFolderMoves() throws {

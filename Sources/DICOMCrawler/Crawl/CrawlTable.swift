@@ -47,13 +47,6 @@ enum CrawlTable {
         rows = keys.map { unsorted[$0.index] }
     }
 
-    /// Byte order (`lexicographicallyPrecedes`), compared with memcmp.
-    static func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        let n = min(a.count, b.count)
-        let c = n == 0 ? 0 : a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, n) } }
-        return c != 0 ? c < 0 : a.count < b.count
-    }
-
     /// A row's date and time as one number, parsed once: from the top bits down, the group (0 both,
     /// 1 a date only, 2 a time only, 3 neither; 2 bits), the date ((year × 12 + month − 1) × 31 +
     /// day − 1: 22 bits for years up to 9999), the time (((hour × 60 + minute) × 61 + second) ×

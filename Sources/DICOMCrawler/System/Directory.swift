@@ -52,7 +52,9 @@ final class OpenDirectory {
             close(fd)
             throw failure
         }
-        entries.sort { $0.cName.lexicographicallyPrecedes($1.cName) }
+        // Byte order, compared with memcmp (the generic lexicographicallyPrecedes goes byte by byte
+        // through iterators); the NUL each name ends with sorts a prefix first.
+        entries.sort { bytesPrecede($0.cName, $1.cName) }
         self.fd = fd
         self.entries = entries
     }

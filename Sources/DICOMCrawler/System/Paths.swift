@@ -125,3 +125,10 @@ func unescapePath(_ text: String) -> PathBytes? {
     }
     return out
 }
+
+/// Byte order (`lexicographicallyPrecedes`: a prefix first), compared with memcmp.
+func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    let n = min(a.count, b.count)
+    let c = n == 0 ? 0 : a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, n) } }
+    return c != 0 ? c < 0 : a.count < b.count
+}
