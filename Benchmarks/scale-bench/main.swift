@@ -166,6 +166,12 @@ if only.isEmpty || only == "root" {
     for _ in 0..<repeats { b = min(b, floorRun([oneRoot], threads: 2, skip: skipOutputs).seconds) }
     row("one root of \(seriesCount) series folders, --jobs 2", m, [(2, b)], files: count)
 }
+// What the crawl pays that the in-process floor does not: starting the process (an empty DIR).
+let empty = root + "/empty"
+try? fm.createDirectory(atPath: empty, withIntermediateDirectories: true)
+try #"{"T1": ["t1"]}"#.write(toFile: root + "/templates-empty.json", atomically: true, encoding: .utf8)
+let startup = best(max(repeats, 11)) { measure([crawler, "--quiet", "--templates", root + "/templates-empty.json", empty]) }
 print("")
 print("case".padding(toLength: 44, withPad: " ", startingAt: 0) + " crawl s  files/s  floor s by threads                   floor/crawl")
 lines.forEach { print($0) }
+print(String(format: "start-up (the crawl of an empty DIR, best of %d): %.1f ms; binary %@", max(repeats, 11), startup.seconds * 1000, crawler))
