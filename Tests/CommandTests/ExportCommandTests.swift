@@ -254,11 +254,7 @@ final class ExportCommandTests: XCTestCase {
         let list = try parseCSV(try t.read("a.unreadable.csv"))
         XCTAssertEqual(list.rows.map { $0[0] }, ["7.1"])
         XCTAssertTrue(list.rows.first?[2].contains("crashed (signal 6)") == true, "\(list.rows)")
-        XCTAssertEqual(try h5py("""
-            import h5py, numpy as np
-            f = h5py.File('\(t.path)/a.h5', 'r')
-            for k in sorted(f): print(k, int(np.asarray(f[k]).max()))
-            """), "7.2 9\n7.3 300\n")
+        XCTAssertEqual(try datasetMaxima(t.path + "/a.h5"), "7.2 9\n7.3 300\n")
     }
 
     /// `dicomcrawler` without `dicomcrawler-decoder` beside it (GDCM lives only in the helper): a
@@ -279,16 +275,21 @@ final class ExportCommandTests: XCTestCase {
         let list = try parseCSV(try t.read("a.unreadable.csv"))
         XCTAssertEqual(list.rows.map { $0[0] }, ["7.6"])
         XCTAssertTrue(list.rows.first?[2].contains("cannot start the decoder \(t.path)/bin/dicomcrawler-decoder: No such file or directory") == true, "\(list.rows)")
-        XCTAssertEqual(try h5py("""
-            import h5py, numpy as np
-            f = h5py.File('\(t.path)/a.h5', 'r')
-            for k in sorted(f): print(k, int(np.asarray(f[k]).max()))
-            """), "7.5 9\n")
+        XCTAssertEqual(try datasetMaxima(t.path + "/a.h5"), "7.5 9\n")
         // The helper itself, run by hand, says what it is and exits 2 (it serves only its parent).
         let helper = URL(fileURLWithPath: toolPath()).deletingLastPathComponent().appendingPathComponent("dicomcrawler-decoder").path
         let byHand = try runProcess(helper, ["--help"])
         XCTAssertEqual(byHand.status, 2)
         XCTAssertTrue(byHand.stderr.contains("the helper process of `dicomcrawler export`"), byHand.stderr)
+    }
+
+    /// Each dataset of an export, by h5py: "name max" lines in name order.
+    func datasetMaxima(_ path: String) throws -> String {
+        try h5py("""
+            import h5py, numpy as np
+            f = h5py.File('\(path)', 'r')
+            for k in sorted(f): print(k, int(np.asarray(f[k]).max()))
+            """)
     }
 
     /// What each executable loads: `dicomcrawler` neither GDCM (~20 ms of start-up, every command)
