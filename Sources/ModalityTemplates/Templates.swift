@@ -4,60 +4,95 @@ import Glibc
 #endif
 
 /// One label of a template file: which folders it names, and (extended form) what their first
-/// DICOM file must hold.
+/// DICOM file must hold, and what it leaves out.
 public struct ModalityTemplate: Equatable, Sendable {
     public struct Condition: Equatable, Sendable {
         public let keyword: String
         public let tag: Tag
-        /// Any of these, compared case-insensitively as substrings of the value.
+        /// Any of these (as written), compared without regard to case: substrings, globs or
+        /// regular expressions (`TemplatePattern`). Empty for a range.
         public let values: [String]
+        let patterns: [TemplatePattern]
+        /// A range (`{"min": 2, "max": 5}`): the value's first number must lie within it.
+        public let minimum: Double?
+        public let maximum: Double?
+
+        /// Whether a rendered value meets the condition.
+        func matches(_ value: String) -> Bool {
+            if minimum != nil || maximum != nil {
+                let first = value.split(separator: "\\", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                guard let x = Double(first.trimmingSpaces) else { return false }
+                return (minimum.map { x >= $0 } ?? true) && (maximum.map { x <= $0 } ?? true)
+            }
+            return patterns.contains { $0.matches(value) }
+        }
+    }
+
+    /// What a label leaves out (`"exclude": {...}`, the shape of a label): a folder whose path
+    /// matches one of its path patterns (or any path when it has none) and whose values meet all
+    /// its conditions is not the label's.
+    public struct Exclusion: Equatable, Sendable {
+        public let pathPatterns: [TemplatePattern]
+        public let conditions: [Condition]
+
+        func matches(path: [UInt8], value: (Tag) -> String?) -> Bool {
+            (pathPatterns.isEmpty || pathPatterns.contains { $0.matches(path) })
+                && conditions.allSatisfy { c in value(c.tag).map(c.matches) ?? false }
+        }
     }
 
     public let label: String
-    /// Substrings of a folder's path relative to the crawled directory (case-sensitive, as the old
-    /// tool). Empty in the extended form without `path`: then every folder is a candidate.
+    /// Patterns for a folder's path relative to the crawled directory (case-sensitive unless
+    /// `ignoreCase`, as the old tool). Empty in the extended form without `path`: then every folder
+    /// is a candidate.
     public let pathPatterns: [String]
     public let conditions: [Condition]
-    /// `pathPatterns` as bytes, made once (matching runs for every folder of a walk).
-    private let patternBytes: [[UInt8]]
+    public let exclude: Exclusion?
+    /// Path patterns compared without regard to case (`"ignoreCase": true`, or `--ignore-case`).
+    public let ignoreCase: Bool
+    private let paths: [TemplatePattern]
 
-    public init(label: String, pathPatterns: [String], conditions: [Condition]) {
+    init(label: String, paths: [TemplatePattern], conditions: [Condition], exclude: Exclusion? = nil, ignoreCase: Bool = false) {
         self.label = label
-        self.pathPatterns = pathPatterns
+        self.paths = paths
+        pathPatterns = paths.map(\.text)
         self.conditions = conditions
-        patternBytes = pathPatterns.map { Array($0.utf8) }
+        self.exclude = exclude
+        self.ignoreCase = ignoreCase
     }
 
-    /// Whether the relative path (UTF-8 bytes, `/`-separated) contains one of the patterns.
+    /// Whether a folder is a candidate, from its path relative to the crawled directory (bytes,
+    /// `/`-separated): one of the path patterns matches, and no exclusion that needs only the path
+    /// leaves it out.
     public func matchesPath(_ relativePath: [UInt8]) -> Bool {
-        if pathPatterns.isEmpty { return true }
-        return patternBytes.contains { containsBytes(relativePath, $0) }
+        if !paths.isEmpty && !paths.contains(where: { $0.matches(relativePath) }) { return false }
+        if let exclude, exclude.conditions.isEmpty, exclude.matches(path: relativePath, value: { _ in nil }) { return false }
+        return true
     }
 
-    /// Whether the folder's first DICOM file satisfies every condition (`value(tag)` renders a value).
-    public func matchesValues(_ value: (Tag) -> String?) -> Bool {
-        conditions.allSatisfy { c in
-            guard let v = value(c.tag)?.lowercased() else { return false }
-            return c.values.contains { v.contains($0.lowercased()) }
+    /// Whether the label needs the folder's values to decide (conditions, or an exclusion with
+    /// conditions).
+    public var needsValues: Bool { !conditions.isEmpty || !(exclude?.conditions.isEmpty ?? true) }
+
+    /// Whether a candidate folder (`matchesPath`) is the label's, from its first DICOM file's values
+    /// (`value(tag)` renders one, nil when absent): every condition holds (a missing value never
+    /// matches) and the exclusion does not leave it out.
+    public func matchesValues(_ value: (Tag) -> String?, path relativePath: [UInt8]) -> Bool {
+        for c in conditions {
+            guard let v = value(c.tag), c.matches(v) else { return false }
         }
+        if let exclude, !exclude.conditions.isEmpty, exclude.matches(path: relativePath, value: value) { return false }
+        return true
     }
 }
 
-func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-    if needle.isEmpty { return true }
-    if needle.count > haystack.count { return false }
-    let first = needle[0]
-    var i = 0
-    let last = haystack.count - needle.count
-    while i <= last {
-        if haystack[i] == first {
-            var j = 1
-            while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
-            if j == needle.count { return true }
-        }
-        i += 1
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
     }
-    return false
 }
 
 /// A template file that cannot be used: says which file, where, and what is wrong.
@@ -79,13 +114,18 @@ public struct TemplateSet: Equatable, Sendable {
 
     public init(templates: [ModalityTemplate]) { self.templates = templates }
 
-    /// Tags whose values the conditions need.
-    public var conditionTags: Set<Tag> { Set(templates.flatMap { $0.conditions.map(\.tag) }) }
+    /// Tags whose values the conditions (and exclusions) need.
+    public var conditionTags: Set<Tag> {
+        Set(templates.flatMap { t in t.conditions.map(\.tag) + (t.exclude?.conditions.map(\.tag) ?? []) })
+    }
 
-    /// Loads and checks a template file. The seed form maps labels to lists of path substrings,
+    /// Loads and checks a template file. The seed form maps labels to lists of path patterns,
     /// `{"CT": ["CT", "ComputedTomography"]}`; the extended form maps a label to an object with an
-    /// optional `path` list and DICOM keywords, `{"MRI": {"path": ["mri"], "Modality": ["MR"]}}`.
-    public static func load(path: String) throws -> TemplateSet {
+    /// optional `path` list, DICOM keywords, `ignoreCase` and `exclude`,
+    /// `{"MRI": {"path": ["mri"], "Modality": ["MR"], "EchoTime": {"max": 5}}}`. Patterns are plain
+    /// substrings, globs (`*`, `?`, `[...]`) or `re:` regular expressions (`TemplatePattern`).
+    /// `ignoreCase`: every label's path patterns compared without regard to case.
+    public static func load(path: String, ignoreCase: Bool = false) throws -> TemplateSet {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw TemplateError(path: path, line: nil, column: nil, message: "cannot open the template file: \(String(cString: strerror(errno)))") }
@@ -106,10 +146,10 @@ public struct TemplateSet: Equatable, Sendable {
             data += chunk[0..<n]
             if data.count > 16 << 20 { throw TemplateError(path: path, line: nil, column: nil, message: "the template file is larger than 16 MiB") }
         }
-        return try parse(data, path: path)
+        return try parse(data, path: path, ignoreCase: ignoreCase)
     }
 
-    public static func parse(_ data: [UInt8], path: String) throws -> TemplateSet {
+    public static func parse(_ data: [UInt8], path: String, ignoreCase: Bool = false) throws -> TemplateSet {
         let root: JSONNode
         do {
             root = try JSONParser.parse(data)
@@ -119,8 +159,56 @@ public struct TemplateSet: Equatable, Sendable {
         func fail(_ node: JSONNode, _ message: String) -> TemplateError {
             TemplateError(path: path, line: node.line, column: node.column, message: message)
         }
+        /// A pattern, or an error at its place: the column of the character at fault when the
+        /// string has no escapes before it (else the string's start).
+        func pattern(_ node: JSONNode, _ text: String, _ what: String, ignoreCase: Bool) throws -> TemplatePattern {
+            do {
+                return try TemplatePattern(text, ignoreCase: ignoreCase)
+            } catch {
+                let column = node.column + 1 + (text.utf8.prefix(error.offset).contains(UInt8(ascii: "\\")) ? 0 : text.utf8.prefix(error.offset).count)
+                throw TemplateError(path: path, line: node.line, column: column, message: "\(what): \"\(text)\": \(error.message)")
+            }
+        }
+        func patterns(_ node: JSONNode, _ what: String, ignoreCase: Bool) throws -> [TemplatePattern] {
+            guard case .array(let items) = node.value else { throw fail(node, "\(what) must be a list of strings, found \(node.value.typeName)") }
+            if items.isEmpty { throw fail(node, "\(what) is an empty list") }
+            return try items.map { item in
+                guard case .string(let s) = item.value else { throw fail(item, "\(what) must contain only strings, found \(item.value.typeName)") }
+                if s.isEmpty { throw fail(item, "\(what) contains an empty string, which would match every folder (--all gives every folder holding DICOM files a row)") }
+                return try pattern(item, s, what, ignoreCase: ignoreCase)
+            }
+        }
+        /// A DICOM keyword's condition: a string, a list of strings, or a range object.
+        func condition(_ key: String, _ value: JSONNode, _ what: String) throws -> ModalityTemplate.Condition {
+            guard let tag = DataDictionary.tag(forKeyword: key) else {
+                throw fail(value, "\(what): \"\(key)\" is not a DICOM keyword (keywords are like \"Modality\", \"SeriesDescription\"; also allowed: \"path\", \"ignoreCase\", \"exclude\")")
+            }
+            if case .object(let bounds) = value.value {
+                var minimum: Double?, maximum: Double?
+                for (k, v) in bounds {
+                    guard k == "min" || k == "max" else { throw fail(v, "\"\(key)\" of \(what): a range has \"min\" and/or \"max\", not \"\(k)\"") }
+                    guard case .number(let x) = v.value else { throw fail(v, "\"\(key)\" of \(what): \"\(k)\" must be a number, found \(v.value.typeName)") }
+                    if (k == "min" ? minimum : maximum) != nil { throw fail(v, "\"\(key)\" of \(what) has \"\(k)\" twice") }
+                    if k == "min" { minimum = x } else { maximum = x }
+                }
+                if minimum == nil && maximum == nil { throw fail(value, "\"\(key)\" of \(what): a range needs \"min\" and/or \"max\"") }
+                if let lo = minimum, let hi = maximum, lo > hi { throw fail(value, "\"\(key)\" of \(what): \"min\" \(lo) is greater than \"max\" \(hi)") }
+                return .init(keyword: key, tag: tag, values: [], patterns: [], minimum: minimum, maximum: maximum)
+            }
+            let list: [TemplatePattern]
+            if case .string(let single) = value.value {
+                if single.isEmpty { throw fail(value, "\"\(key)\" of \(what) contains an empty string") }
+                list = [try pattern(value, single, "\"\(key)\" of \(what)", ignoreCase: true)]
+            } else {
+                if case .array(let items) = value.value, items.contains(where: { $0.value == .string("") }) {
+                    throw fail(value, "\"\(key)\" of \(what) contains an empty string")
+                }
+                list = try patterns(value, "\"\(key)\" of \(what)", ignoreCase: true)
+            }
+            return .init(keyword: key, tag: tag, values: list.map(\.text), patterns: list, minimum: nil, maximum: nil)
+        }
         guard case .object(let members) = root.value else {
-            throw fail(root, "the templates must be a JSON object mapping labels to lists of folder-name substrings, found \(root.value.typeName)")
+            throw fail(root, "the templates must be a JSON object mapping labels to lists of folder-name patterns, found \(root.value.typeName)")
         }
         if members.isEmpty { throw fail(root, "the template file names no labels") }
         var seen = Set<String>()
@@ -128,45 +216,57 @@ public struct TemplateSet: Equatable, Sendable {
         for (label, node) in members {
             if label.isEmpty { throw fail(node, "a label is the empty string") }
             if !seen.insert(label).inserted { throw fail(node, "label \"\(label)\" appears twice") }
+            let what = "label \"\(label)\""
             switch node.value {
             case .array:
-                templates.append(ModalityTemplate(label: label, pathPatterns: try strings(node, "label \"\(label)\"", fail), conditions: []))
+                templates.append(ModalityTemplate(label: label, paths: try patterns(node, what, ignoreCase: ignoreCase), conditions: [], ignoreCase: ignoreCase))
             case .object(let fields):
-                var patterns: [String] = []
-                var conditions: [ModalityTemplate.Condition] = []
-                if fields.isEmpty { throw fail(node, "label \"\(label)\" has an empty object: give \"path\" and/or DICOM keywords") }
+                if fields.isEmpty { throw fail(node, "\(what) has an empty object: give \"path\" and/or DICOM keywords") }
                 var keys = Set<String>()
-                for (key, value) in fields {
-                    if !keys.insert(key).inserted { throw fail(value, "label \"\(label)\" has \"\(key)\" twice") }
-                    if key == "path" {
-                        patterns = try strings(value, "\"path\" of label \"\(label)\"", fail)
-                        continue
-                    }
-                    guard let tag = DataDictionary.tag(forKeyword: key) else {
-                        throw fail(value, "label \"\(label)\": \"\(key)\" is not a DICOM keyword (keywords are like \"Modality\", \"SeriesDescription\")")
-                    }
-                    var values: [String]
-                    if case .string(let single) = value.value { values = [single] } else {
-                        values = try strings(value, "\"\(key)\" of label \"\(label)\"", fail)
-                    }
-                    if values.contains(where: \.isEmpty) { throw fail(value, "\"\(key)\" of label \"\(label)\" contains an empty string") }
-                    conditions.append(.init(keyword: key, tag: tag, values: values))
+                for (key, value) in fields where !keys.insert(key).inserted { throw fail(value, "\(what) has \"\(key)\" twice") }
+                // ignoreCase first: it applies to the path patterns, wherever it is written.
+                var labelIgnoresCase = ignoreCase
+                if let (_, value) = fields.first(where: { $0.key == "ignoreCase" }) {
+                    guard case .bool(let b) = value.value else { throw fail(value, "\"ignoreCase\" of \(what) must be true or false, found \(value.value.typeName)") }
+                    labelIgnoresCase = labelIgnoresCase || b
                 }
-                templates.append(ModalityTemplate(label: label, pathPatterns: patterns, conditions: conditions))
+                var paths: [TemplatePattern] = []
+                var conditions: [ModalityTemplate.Condition] = []
+                var exclude: ModalityTemplate.Exclusion?
+                for (key, value) in fields {
+                    switch key {
+                    case "ignoreCase": continue
+                    case "path": paths = try patterns(value, "\"path\" of \(what)", ignoreCase: labelIgnoresCase)
+                    case "exclude":
+                        guard case .object(let excluded) = value.value, !excluded.isEmpty else {
+                            throw fail(value, "\"exclude\" of \(what) must be an object with \"path\" and/or DICOM keywords, as a label")
+                        }
+                        var excludedPaths: [TemplatePattern] = []
+                        var excludedConditions: [ModalityTemplate.Condition] = []
+                        var excludedKeys = Set<String>()
+                        for (k, v) in excluded {
+                            if !excludedKeys.insert(k).inserted { throw fail(v, "\"exclude\" of \(what) has \"\(k)\" twice") }
+                            if k == "path" {
+                                excludedPaths = try patterns(v, "\"path\" of the exclusion of \(what)", ignoreCase: labelIgnoresCase)
+                            } else if k == "exclude" || k == "ignoreCase" {
+                                throw fail(v, "\"exclude\" of \(what) cannot hold \"\(k)\"")
+                            } else {
+                                excludedConditions.append(try condition(k, v, "the exclusion of \(what)"))
+                            }
+                        }
+                        exclude = .init(pathPatterns: excludedPaths, conditions: excludedConditions)
+                    default:
+                        conditions.append(try condition(key, value, what))
+                    }
+                }
+                if paths.isEmpty && conditions.isEmpty {
+                    throw fail(node, "\(what) needs \"path\" or a DICOM keyword besides \(exclude != nil ? "\"exclude\"" : "\"ignoreCase\"")")
+                }
+                templates.append(ModalityTemplate(label: label, paths: paths, conditions: conditions, exclude: exclude, ignoreCase: labelIgnoresCase))
             default:
-                throw fail(node, "label \"\(label)\" must map to a list of folder-name substrings or to an object, found \(node.value.typeName)")
+                throw fail(node, "\(what) must map to a list of folder-name patterns or to an object, found \(node.value.typeName)")
             }
         }
         return TemplateSet(templates: templates)
-    }
-
-    private static func strings(_ node: JSONNode, _ what: String, _ fail: (JSONNode, String) -> TemplateError) throws -> [String] {
-        guard case .array(let items) = node.value else { throw fail(node, "\(what) must be a list of strings, found \(node.value.typeName)") }
-        if items.isEmpty { throw fail(node, "\(what) is an empty list") }
-        return try items.map { item in
-            guard case .string(let s) = item.value else { throw fail(item, "\(what) must contain only strings, found \(item.value.typeName)") }
-            if s.isEmpty { throw fail(item, "\(what) contains an empty string, which would match every folder") }
-            return s
-        }
     }
 }

@@ -17,6 +17,8 @@ public struct CrawlOptions: Sendable {
     public var outputName: String
     /// Prefix cells that a spreadsheet would run as a formula with `'`.
     public var excelSafe = false
+    /// Every folder holding DICOM files gets a row; those no label names get an empty label.
+    public var allFolders = false
     /// Threads that list folders and read headers at once when the storage proves slow (a cold disk
     /// or a network file system answers many requests at once); on a warm cache `jobs` threads work.
     public var ioThreads = CrawlOptions.defaultIOThreads
@@ -101,14 +103,7 @@ public final class CrawlJob: Sendable {
         walk.ioThreads = options.ioThreads
         let results = walk.walk(active.map { roots[$0] }) { r, rel, dir in
             let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
-            if labels.isEmpty { return nil }
-            progress?.foldersTotal.add(1, ordering: .relaxed)
-            let path = joinPath(roots[active[r]], rel)
-            let scan = self.scanFolder(dir, path)
-            scan.relativePathIsUTF8 = rel.isValidUTF8
-            self.addRows(to: scan, labels: labels, displayPath: path)
-            progress?.foldersDone.add(1, ordering: .relaxed)
-            progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
+            guard let scan = self.examine(dir, joinPath(roots[active[r]], rel), rel: rel, labels: labels, progress) else { return nil }
             return (labels, scan)
         }
         var walked: [WalkedDirectory] = []
@@ -150,19 +145,34 @@ public final class CrawlJob: Sendable {
         for (d, w) in walked.enumerated() where w.report.error == nil && w.report.sameAs == nil {
             for f in w.folders.indices { tasks.append((d, f)) }
         }
-        let scans: [FolderScan] = parallelMap(tasks, jobs: max(options.jobs, options.ioThreads)) { task in
+        let scans: [FolderScan?] = parallelMap(tasks, jobs: max(options.jobs, options.ioThreads)) { task in
             let w = walked[task.dir]
-            let path = joinPath(w.root, w.folders[task.folder].rel)
-            let scan = self.scanFolder(path)
-            scan.relativePathIsUTF8 = w.folders[task.folder].rel.isValidUTF8
-            self.addRows(to: scan, labels: w.folders[task.folder].labels, displayPath: path)
-            progress?.foldersDone.add(1, ordering: .relaxed)
-            progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
-            return scan
+            let folder = w.folders[task.folder]
+            let path = joinPath(w.root, folder.rel)
+            let dir: OpenDirectory
+            do throws(Errno) { dir = try OpenDirectory(path) } catch {
+                // A folder that cannot be listed is reported, whether or not a label names it (the
+                // labels it has still give their rows, with no DICOM file counted).
+                let scan = FolderScan()
+                scan.problems.append(.cannotList(path, error))
+                scan.unlabelled = folder.labels.isEmpty
+                scan.relativePathIsUTF8 = folder.rel.isValidUTF8
+                if !folder.labels.isEmpty { self.addRows(to: scan, labels: folder.labels, displayPath: path, relativePath: folder.rel) }
+                return scan
+            }
+            return self.examine(dir, path, rel: folder.rel, labels: folder.labels, progress)
         }
+        // Only the folders that were examined stay (unlabelled folders without DICOM files go).
         var scansByDir = [[FolderScan]](repeating: [], count: walked.count)
-        for (t, scan) in zip(tasks, scans) { scansByDir[t.dir].append(scan) }
-        return (walked, scansByDir)
+        var keptFolders = [[(rel: PathBytes, labels: [Int])]](repeating: [], count: walked.count)
+        for (t, scan) in zip(tasks, scans) {
+            guard let scan else { continue }
+            scansByDir[t.dir].append(scan)
+            keptFolders[t.dir].append(walked[t.dir].folders[t.folder])
+        }
+        var kept = walked
+        for d in kept.indices { kept[d].folders = keptFolders[d] }
+        return (kept, scansByDir)
     }
 
     /// A DIR walked: its folders that match a label's path, with the labels.
@@ -176,10 +186,10 @@ public final class CrawlJob: Sendable {
         let templates = options.templates.templates
         let root = trimTrailingSlashes(Array(dir.utf8))
         var w = WalkedDirectory(report: CrawlReport(directory: dir, outputPath: outputPath(root).pathString), root: root, folders: [])
+        // Every folder is kept: one that no label names is still looked at for DICOM files (they are
+        // reported, or given a row with --all).
         switch FileWalk.folders(under: root, options: options.walk, keep: { rel in
-            let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
-            if labels.isEmpty { return false }
-            w.folders.append((rel, labels))
+            w.folders.append((rel, templates.indices.filter { templates[$0].matchesPath(rel) }))
             return true
         }) {
         case .failure(let e):
@@ -192,22 +202,49 @@ public final class CrawlJob: Sendable {
         return w
     }
 
+    /// A folder met by the walk. One that a label's path names (or any, with --all) is scanned and
+    /// given its rows; one that no label names is only looked at for a DICOM file, so that a DICOM
+    /// folder no label names is reported rather than passed over in silence (nil: none there).
+    func examine(_ dir: OpenDirectory, _ path: PathBytes, rel: PathBytes, labels: [Int], _ progress: CrawlProgress?) -> FolderScan? {
+        if labels.isEmpty && !options.allFolders {
+            guard !options.templates.templates.isEmpty, holdsDICOM(dir) else { return nil }
+            let scan = FolderScan()
+            scan.unlabelled = true
+            scan.holdsDICOM = true
+            scan.relativePathIsUTF8 = rel.isValidUTF8
+            return scan
+        }
+        progress?.foldersTotal.add(1, ordering: .relaxed)
+        let scan = scanFolder(dir, path)
+        scan.unlabelled = labels.isEmpty
+        scan.relativePathIsUTF8 = rel.isValidUTF8
+        addRows(to: scan, labels: labels, displayPath: path, relativePath: rel)
+        progress?.foldersDone.add(1, ordering: .relaxed)
+        progress?.filesExamined.add(scan.filesExamined, ordering: .relaxed)
+        return scan
+    }
+
     /// A scanned folder's rows, one per label whose conditions its values meet (made where the
-    /// folder was scanned, in parallel; the DIR's table only gathers and sorts them).
-    func addRows(to scan: FolderScan, labels: [Int], displayPath: PathBytes) {
+    /// folder was scanned, in parallel; the DIR's table only gathers and sorts them). With --all, a
+    /// folder holding DICOM files that no label takes gets one row with an empty label.
+    func addRows(to scan: FolderScan, labels: [Int], displayPath: PathBytes, relativePath: PathBytes) {
         let templates = options.templates.templates
         let tags = CrawlTable.valueTags + options.extraTags
         var path: String?
-        for labelIndex in labels {
-            let template = templates[labelIndex]
-            if !template.conditions.isEmpty {
-                guard let values = scan.values, template.matchesValues({ values[$0] }) else { continue }
-            }
+        func row(_ labelIndex: Int, _ label: String) {
             if path == nil { path = displayPath.escapedPath }
             scan.rows.append(CrawlRow(
-                labelIndex: labelIndex, label: template.label, path: path!, pathBytes: displayPath,
+                labelIndex: labelIndex, label: label, path: path!, pathBytes: displayPath,
                 dicomCount: scan.dicomCount, values: tags.map { scan.values?[$0] ?? "" }, excelSafe: options.excelSafe))
         }
+        for labelIndex in labels {
+            let template = templates[labelIndex]
+            if template.needsValues {
+                guard let values = scan.values, template.matchesValues({ values[$0] }, path: relativePath) else { continue }
+            }
+            row(labelIndex, template.label)
+        }
+        if options.allFolders && scan.rows.isEmpty && scan.dicomCount > 0 { row(templates.count, "") }
         // The rows hold what is needed of the values now: freed here, on the scanning threads, not
         // one folder at a time after the walk.
         scan.values = nil
@@ -233,8 +270,16 @@ public final class CrawlJob: Sendable {
             }
             if !scan.relativePathIsUTF8 { report.nonUTF8Paths += 1 }
             let rows = scan.rows
+            let labelled = rows.filter { !$0.label.isEmpty }
+            // Unmatched: a DICOM folder no label took (not said of a plain --all inventory, which has no labels).
+            if labelled.isEmpty && !options.templates.templates.isEmpty && (scan.holdsDICOM || scan.dicomCount > 0) {
+                report.unmatchedFolders.append(joinPath(w.root, w.folders[f].rel).escapedPath)
+            }
+            if labelled.count > 1 {
+                report.ambiguousFolders.append(.init(path: joinPath(w.root, w.folders[f].rel).escapedPath, labels: labelled.map(\.label)))
+            }
             if rows.isEmpty {
-                report.foldersRejectedByValues += 1
+                if !scan.unlabelled { report.foldersRejectedByValues += 1 }
                 continue
             }
             for r in rows { report.rows.append(r) }

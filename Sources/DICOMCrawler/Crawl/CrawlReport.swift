@@ -1,3 +1,4 @@
+import DICOM
 import Synchronization
 
 /// A file that is DICOM (or may be) but could not be read.
@@ -58,6 +59,11 @@ public struct CrawlReport: Sendable {
     /// Folders whose path matched a label but whose DICOM values matched none of those labels'
     /// conditions (extended labels): no row.
     public var foldersRejectedByValues = 0
+    /// Folders holding DICOM files that got no row of a label (no label's path names them, or their
+    /// values meet no named label's conditions), in walk order: what dcm2bids calls "No Pairing".
+    public var unmatchedFolders: [String] = []
+    /// Folders that got rows of several labels ("Several Pairing").
+    public var ambiguousFolders: [AmbiguousFolder] = []
     /// Folders whose values come from a damaged file, because no DICOM file there could be read whole.
     public var valuesFromDamagedFiles: [UnreadableFile] = []
     /// The DIR given before that this one is the same folder as: crawled once, under that name.
@@ -84,6 +90,12 @@ final class FolderMemory: @unchecked Sendable {
     }
 }
 
+/// A folder that several labels took.
+public struct AmbiguousFolder: Sendable, Equatable {
+    public let path: String
+    public let labels: [String]
+}
+
 /// Counters for progress output, updated from the worker threads.
 public final class CrawlProgress: Sendable {
     public let directoriesDone = Atomic<Int>(0)
@@ -91,4 +103,40 @@ public final class CrawlProgress: Sendable {
     public let foldersTotal = Atomic<Int>(0)
     public let filesExamined = Atomic<Int>(0)
     public init() {}
+}
+
+extension CrawlReport {
+    /// Why `--report` could not be written.
+    public struct WriteError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// What a crawl matched, as JSON (written atomically): per DIR its table, counts, and the
+    /// folders holding DICOM files that no label took and those several labels took; the totals.
+    public static func writeJSON(_ reports: [CrawlReport], to path: String) throws(WriteError) {
+        func q(_ s: String) -> String { JSONText.quote(s) }
+        var dirs: [String] = []
+        for r in reports {
+            var fields = ["\"directory\": \(q(r.directory))", "\"table\": \(q(r.outputPath))"]
+            if let first = r.sameAs { fields.append("\"sameAs\": \(q(first))") }
+            if let e = r.error { fields.append("\"error\": \(q(e))") }
+            fields.append("\"foldersWithRows\": \(r.foldersMatched)")
+            fields.append("\"rows\": \(r.rows.count)")
+            fields.append("\"dicomFiles\": \(r.dicomFiles)")
+            fields.append("\"unreadableFiles\": \(r.unreadable.count)")
+            fields.append("\"unmatched\": [" + r.unmatchedFolders.map(q).joined(separator: ", ") + "]")
+            fields.append("\"ambiguous\": [" + r.ambiguousFolders.map { "{\"folder\": \(q($0.path)), \"labels\": [\($0.labels.map(q).joined(separator: ", "))]}" }.joined(separator: ", ") + "]")
+            dirs.append("    {" + fields.joined(separator: ", ") + "}")
+        }
+        let crawled = reports.filter { $0.sameAs == nil && $0.error == nil }
+        let total = "{\"directories\": \(crawled.count), \"foldersWithRows\": \(crawled.reduce(0) { $0 + $1.foldersMatched }), "
+            + "\"rows\": \(crawled.reduce(0) { $0 + $1.rows.count }), \"dicomFiles\": \(crawled.reduce(0) { $0 + $1.dicomFiles }), "
+            + "\"unmatched\": \(crawled.reduce(0) { $0 + $1.unmatchedFolders.count }), \"ambiguous\": \(crawled.reduce(0) { $0 + $1.ambiguousFolders.count })}"
+        let text = "{\n  \"directories\": [\n" + dirs.joined(separator: ",\n") + "\n  ],\n  \"total\": " + total + "\n}\n"
+        do throws(Errno) {
+            try writeFileAtomically(Array(path.utf8), Array(text.utf8))
+        } catch {
+            throw WriteError(description: error.text)
+        }
+    }
 }

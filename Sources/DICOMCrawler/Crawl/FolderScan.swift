@@ -20,6 +20,10 @@ final class FolderScan {
     var filesExamined = 0
     /// The folder's path relative to its DIR is valid UTF-8 (checked on the scanning thread).
     var relativePathIsUTF8 = true
+    /// No label's path names the folder (it was examined for --all, or found to hold DICOM files).
+    var unlabelled = false
+    /// A folder no label names was found to hold a DICOM file (without counting them).
+    var holdsDICOM = false
     /// The folder's rows (`CrawlJob.addRows`).
     var rows: [CrawlRow] = []
 
@@ -29,6 +33,27 @@ final class FolderScan {
 }
 
 extension CrawlJob {
+    /// Whether a folder holds a DICOM file (`DICM` at byte 128, or a bare data set), looking at
+    /// files in name order until the first one; no header is read, no libmagic asked.
+    func holdsDICOM(_ dir: OpenDirectory) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for entry in dir.entries {
+            if !options.walk.includeHidden && entry.isHidden { continue }
+            switch entry.kind {
+            case .file: break
+            case .symlink:
+                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
+            case .directory, .other: continue
+            }
+            guard let fd = try? dir.openEntry(entry) else { continue }
+            defer { close(fd) }
+            guard let n = try? readPrefix(fd, into: &buffer), n > 0 else { continue }
+            let prefix = n == buffer.count ? buffer : Array(buffer.prefix(n))
+            if DICOMReader.recognize(prefix: prefix, fileSize: fileSize(fd) ?? n) != .notDICOM { return true }
+        }
+        return false
+    }
+
     /// Counts the DICOM files directly in a folder and reads the first readable one (in byte order
     /// of names). Other files never veto the folder; their types go into the summary.
     func scanFolder(_ folder: PathBytes) -> FolderScan {

@@ -11,8 +11,8 @@ struct CrawlCommand: ParsableCommand {
         commandName: "crawl",
         abstract: "Write DIR/modal_data.csv for each DIR: the series folders the templates name, with their DICOM count and first file's header.",
         discussion: """
-            For each DIR, every folder below it whose path relative to DIR contains one of a \
-            template label's substrings gets a row per matching label. DCM_Count counts the DICOM \
+            For each DIR, every folder below it whose path relative to DIR matches one of a \
+            template label's path patterns gets a row per matching label. DCM_Count counts the DICOM \
             files directly in the folder (DICM at byte 128, or a bare data set); other files are \
             skipped and counted by MIME type (libmagic) in the summary. The values come from the \
             folder's first readable DICOM file in byte order of names.
@@ -21,18 +21,44 @@ struct CrawlCommand: ParsableCommand {
             Subject_Age, then one per --tags keyword. Rows are in chronological order of Study Date \
             and Acquisition Time.
 
-            Template file: a JSON object, label -> list of folder-name substrings, e.g.
-              {"T1": ["t1_mprage_sag_p2_iso"], "T2F": ["t2_FLAIR_3D_sag"]}
-            or label -> object with an optional "path" list and DICOM keywords whose values must \
-            contain one of the given strings (case-insensitive):
-              {"MRI": {"path": ["mri"], "Modality": ["MR"], "SeriesDescription": ["mprage", "t1"]}}
+            Template file: a JSON object, label -> list of folder-name patterns, e.g.
+              {"T1": ["t1_mprage_sag_p2_iso", "*MPRAGE*"], "T2F": ["re:t2_?flair"]}
+            or label -> object with an optional "path" list, DICOM keywords whose values must match \
+            one of the given patterns (always without regard to case) or lie in a range, \
+            "ignoreCase" (path patterns too) and "exclude" (an object of the same shape: what it \
+            matches is not the label's):
+              {"MRI": {"path": ["mri"], "Modality": ["MR"], "SeriesDescription": ["*mprage*", "t1"],
+                       "EchoTime": {"min": 2, "max": 5}, "ignoreCase": true,
+                       "exclude": {"SeriesDescription": ["*ADC*"]}}}
+            A pattern is plain text (found anywhere: "t1" is in "sub/t1_x"), a glob when it holds \
+            * ? or [...] (the whole path or value must match: "*mprage*", "t1_?prage", "[Tt]1*"; \
+            \\ makes the next character plain), or a regular expression after "re:" (searched \
+            anywhere; ^ and $ anchor it). A pattern that cannot be used is an error at its \
+            file:line:column.
 
-            Exit status: 0 all written; 1 a DIR could not be crawled or written, or some file or \
-            folder could not be read (the CSVs are still written); 2 bad options or template file.
+            After each DIR, the summary names the folders holding DICOM files that no label took \
+            and the folders several labels took; --report FILE writes them all as JSON, --strict \
+            makes either exit with status 1.
+
+            Exit status: 0 all written; 1 a DIR could not be crawled or written, some file or \
+            folder could not be read (the CSVs are still written), or --strict found unmatched or \
+            ambiguous folders; 2 bad options or template file.
             """)
 
     @Option(name: .long, help: ArgumentHelp("The template file (JSON).", valueName: "file"))
-    var templates: String
+    var templates: String?
+
+    @Flag(name: .long, help: "Every folder holding DICOM files gets a row; those no label takes get an empty label (with no --templates: a plain inventory of DICOM folders).")
+    var all = false
+
+    @Flag(name: .long, help: "Compare every label's path patterns without regard to case (\"ignoreCase\": true in the file does it for one label).")
+    var ignoreCase = false
+
+    @Flag(name: .long, help: "Exit with status 1 when a folder holding DICOM files got no label, or several labels took one folder.")
+    var strict = false
+
+    @Option(name: .long, help: ArgumentHelp("Write what was matched as JSON: per DIR, its table, counts, the unmatched and the ambiguous folders.", valueName: "file"))
+    var report: String?
 
     @Argument(help: ArgumentHelp("Directories to crawl (each gets its own modal_data.csv).", valueName: "dir"))
     var directories: [String]
@@ -50,22 +76,27 @@ struct CrawlCommand: ParsableCommand {
     var ioThreads = CrawlOptions.defaultIOThreads
 
     func validate() throws {
+        if templates == nil && !all { throw ValidationError("give --templates FILE (which folders to name), or --all for a row for every folder holding DICOM files") }
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
+        if let report, report.isEmpty || report.hasSuffix("/") { throw ValidationError("--report must name a file") }
         if ioThreads < 1 || ioThreads > 1024 { throw ValidationError("--io-threads must be 1 to 1024") }
     }
 
     func run() throws {
-        let templateSet: TemplateSet
-        do {
-            templateSet = try TemplateSet.load(path: templates)
-        } catch let e as TemplateError {
-            printError("dicomcrawler: error: \(e)")
-            throw ExitCode(2)
+        var templateSet = TemplateSet(templates: [])
+        if let templates {
+            do {
+                templateSet = try TemplateSet.load(path: templates, ignoreCase: ignoreCase)
+            } catch let e as TemplateError {
+                printError("dicomcrawler: error: \(e)")
+                throw ExitCode(2)
+            }
         }
         var options = CrawlOptions(templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs,
                                    testPauseInWriteMS: TestHooks.pauseInWriteMS)
         options.excelSafe = excelSafe
         options.ioThreads = ioThreads
+        options.allFolders = all
         let crawler = CrawlJob(options: options)
         let progress = CrawlProgress()
         let count = directories.count
@@ -81,13 +112,40 @@ struct CrawlCommand: ParsableCommand {
             if let error = report.error {
                 printError("dicomcrawler: error: \(report.directory): \(error)")
             }
-            if !common.quiet || report.error != nil || !report.unreadable.isEmpty || !report.problems.isEmpty {
+            let strictFailure = strict && (!report.unmatchedFolders.isEmpty || !report.ambiguousFolders.isEmpty)
+            if !common.quiet || report.error != nil || !report.unreadable.isEmpty || !report.problems.isEmpty || strictFailure {
                 printError(summary(report, quietly: common.quiet))
             }
         }
         ticker?.stop()
         if let e = crawler.magicLoadError { printError("dicomcrawler: warning: libmagic could not be loaded (\(e)); non-DICOM files are counted as 'unknown'") }
+        let crawled = reports.filter { $0.sameAs == nil && $0.error == nil }
+        if !common.quiet && crawled.count > 1 { printError(total(crawled)) }
+        if let report {
+            do {
+                try CrawlReport.writeJSON(reports, to: report)
+            } catch {
+                printError("dicomcrawler: error: cannot write --report \(report): \(error)")
+                failed = true
+            }
+        }
+        let unmatched = crawled.reduce(0) { $0 + $1.unmatchedFolders.count }, ambiguous = crawled.reduce(0) { $0 + $1.ambiguousFolders.count }
+        if strict && (unmatched > 0 || ambiguous > 0) {
+            printError("dicomcrawler: --strict: \(unmatched) folder\(unmatched == 1 ? "" : "s") holding DICOM files got no label, \(ambiguous) got several")
+            failed = true
+        }
         withExtendedLifetime((crawler, reports)) { exitKeepingMemory(failed ? 1 : 0) }
+    }
+
+    /// One line for all DIRs.
+    func total(_ reports: [CrawlReport]) -> String {
+        func sum(_ f: (CrawlReport) -> Int) -> Int { reports.reduce(0) { $0 + f($1) } }
+        let folders = sum(\.foldersMatched), rows = sum { $0.rows.count }, dicom = sum(\.dicomFiles)
+        let skipped = sum { $0.skippedByType.values.reduce(0, +) }
+        let unmatched = sum { $0.unmatchedFolders.count }, ambiguous = sum { $0.ambiguousFolders.count }
+        return "total: \(reports.count) directories, \(folders) folder\(folders == 1 ? "" : "s") with rows, \(rows) row\(rows == 1 ? "" : "s"), "
+            + "\(dicom) DICOM file\(dicom == 1 ? "" : "s"), \(skipped) other file\(skipped == 1 ? "" : "s") skipped; "
+            + "\(unmatched) unmatched, \(ambiguous) ambiguous folder\(ambiguous == 1 ? "" : "s")"
     }
 
     func summary(_ r: CrawlReport, quietly: Bool) -> String {
@@ -107,11 +165,38 @@ struct CrawlCommand: ParsableCommand {
             if r.foldersRejectedByValues > 0 {
                 lines.append("  \(r.foldersRejectedByValues) folder\(r.foldersRejectedByValues == 1 ? "" : "s") matched a label's path but not its DICOM values: no row")
             }
+            if !r.unmatchedFolders.isEmpty {
+                let n = r.unmatchedFolders.count
+                lines.append("  \(n) folder\(n == 1 ? "" : "s") holding DICOM files matched no label: " + listed(r.unmatchedFolders.map { relative($0, r.directory) }))
+            }
+            if !r.ambiguousFolders.isEmpty {
+                let n = r.ambiguousFolders.count
+                lines.append("  \(n) folder\(n == 1 ? "" : "s") matched several labels: " + listed(r.ambiguousFolders.map { "\(relative($0.path, r.directory)) (\($0.labels.joined(separator: ", ")))" }))
+            }
             if r.nonUTF8Paths > 0 { lines.append("  \(r.nonUTF8Paths) folder path(s) are not valid UTF-8: written with \\xHH for those bytes in the CSV") }
+        }
+        if quietly && strict {
+            // --quiet --strict: what fails the run is still said.
+            if !r.unmatchedFolders.isEmpty { lines.append("\(r.directory): no label: " + listed(r.unmatchedFolders.map { relative($0, r.directory) })) }
+            if !r.ambiguousFolders.isEmpty { lines.append("\(r.directory): several labels: " + listed(r.ambiguousFolders.map { "\(relative($0.path, r.directory)) (\($0.labels.joined(separator: ", ")))" })) }
         }
         for u in r.unreadable { lines.append("  unreadable: \(u.path): \(u.reason)") }
         for d in r.valuesFromDamagedFiles { lines.append("  values from a damaged file: \(d.path) (\(d.reason))") }
         for p in r.problems { lines.append("  problem: \(p.path): \(p.message)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The first few of a list, then how many more (all of them are in --report).
+    func listed(_ items: [String]) -> String {
+        let shown = 5
+        if items.count <= shown { return items.joined(separator: ", ") }
+        return items.prefix(shown).joined(separator: ", ") + ", and \(items.count - shown) more" + (report == nil ? " (--report FILE lists all)" : " (in \(report!))")
+    }
+
+    /// A folder's path from its DIR ("." for the DIR itself).
+    func relative(_ path: String, _ dir: String) -> String {
+        let d = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        if path == d { return "." }
+        return path.hasPrefix(d + "/") ? String(path.dropFirst(d.count + 1)) : path
     }
 }

@@ -1,0 +1,159 @@
+// Template patterns: what a label's path and value strings mean. Plain text is a substring (the
+// seed tool's meaning), text with `*`, `?` or `[...]` is a glob over the whole subject, `re:...` a
+// regular expression searched anywhere in it.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One pattern of a template file, compiled once.
+public struct TemplatePattern: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// Found anywhere in the subject.
+        case substring
+        /// `fnmatch` over the whole subject: `*` any bytes (`/` too), `?` one byte, `[abc]`,
+        /// `[a-z]`, `[!a]` one of a set; `\` makes the next character plain.
+        case glob
+        /// A regular expression (Swift's syntax, close to Python's `re`), searched anywhere in the
+        /// subject: anchor it with `^` and `$` to match the whole.
+        case regex
+    }
+
+    /// As written in the template file.
+    public let text: String
+    public let kind: Kind
+    public let ignoreCase: Bool
+    /// substring: the text's bytes (ASCII-folded when ignoring case); glob: the text with a NUL.
+    private let bytes: [UInt8]
+    private let regex: CompiledRegex?
+
+    /// Why a pattern cannot be used, and where in its text (0-based offset of the character).
+    public struct Problem: Error, Equatable, Sendable {
+        public let message: String
+        public let offset: Int
+    }
+
+    public init(_ text: String, ignoreCase: Bool) throws(Problem) {
+        self.text = text
+        self.ignoreCase = ignoreCase
+        if text.hasPrefix("re:") {
+            let source = String(text.dropFirst(3))
+            if source.isEmpty { throw Problem(message: "an empty regular expression matches everything", offset: 3) }
+            do {
+                var r = try Regex(source)
+                if ignoreCase { r = r.ignoresCase() }
+                regex = CompiledRegex(r)
+            } catch {
+                throw Problem(message: "not a regular expression: \(error)", offset: 3)
+            }
+            kind = .regex
+            bytes = []
+            return
+        }
+        let utf8 = Array(text.utf8)
+        if utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
+            if let problem = Self.globProblem(utf8) { throw problem }
+            kind = .glob
+            bytes = utf8 + [0]
+        } else {
+            kind = .substring
+            // Plain text: every character is itself, a backslash too (as in ORIGINAL\PRIMARY).
+            bytes = ignoreCase ? utf8.map(asciiLower) : utf8
+        }
+        regex = nil
+    }
+
+    public static func == (a: TemplatePattern, b: TemplatePattern) -> Bool {
+        a.text == b.text && a.kind == b.kind && a.ignoreCase == b.ignoreCase
+    }
+
+    /// Whether the subject (a path's bytes, or a value's UTF-8) matches.
+    public func matches(_ subject: [UInt8]) -> Bool {
+        switch kind {
+        case .substring:
+            return ignoreCase ? containsBytes(subject.map(asciiLower), bytes) : containsBytes(subject, bytes)
+        case .glob:
+            let flags: Int32 = ignoreCase ? fnmCaseFold : 0
+            return (subject + [0]).withUnsafeBufferPointer { s in
+                bytes.withUnsafeBufferPointer { p in
+                    s.withMemoryRebound(to: CChar.self) { sc in
+                        p.withMemoryRebound(to: CChar.self) { pc in fnmatch(pc.baseAddress!, sc.baseAddress!, flags) == 0 }
+                    }
+                }
+            }
+        case .regex:
+            return regex!.search(String(decoding: subject, as: UTF8.self))
+        }
+    }
+
+    /// The same for a rendered value; a plain substring compares as the seed tool did when ignoring
+    /// case (both sides lowercased).
+    public func matches(_ value: String) -> Bool {
+        switch kind {
+        case .substring where ignoreCase: return value.lowercased().contains(text.lowercased())
+        case .regex: return regex!.search(value)
+        default: return matches(Array(value.utf8))
+        }
+    }
+
+    /// A glob's mistakes: a `[` without its `]`, a `\` at the end.
+    private static func globProblem(_ p: [UInt8]) -> Problem? {
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case UInt8(ascii: "\\"):
+                if i + 1 == p.count { return Problem(message: "a pattern cannot end with a backslash (it makes the next character plain)", offset: i) }
+                i += 2
+                continue
+            case UInt8(ascii: "["):
+                // A set: `]` right after `[` or `[!` is a member; the set ends at the next `]`.
+                var j = i + 1
+                if j < p.count && (p[j] == UInt8(ascii: "!") || p[j] == UInt8(ascii: "^")) { j += 1 }
+                if j < p.count && p[j] == UInt8(ascii: "]") { j += 1 }
+                while j < p.count && p[j] != UInt8(ascii: "]") { j += 1 }
+                if j == p.count { return Problem(message: "\"[\" opens a set of characters that no \"]\" closes (write \\[ for a plain bracket)", offset: i) }
+                i = j + 1
+                continue
+            default:
+                i += 1
+            }
+        }
+        return nil
+    }
+}
+
+/// A compiled regular expression shared by the crawl's threads. Matching creates its own state per
+/// call and the compiled program is made once, before any thread uses it (`init` runs a match);
+/// Swift's `Regex` is not declared Sendable because of its generic output, which is not used here.
+final class CompiledRegex: @unchecked Sendable {
+    private let regex: Regex<AnyRegexOutput>
+
+    init(_ regex: Regex<AnyRegexOutput>) {
+        self.regex = regex
+        _ = "".contains(regex)
+    }
+
+    func search(_ subject: String) -> Bool { subject.contains(regex) }
+}
+
+@inline(__always) func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
+
+func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    if needle.isEmpty { return true }
+    if needle.count > haystack.count { return false }
+    let first = needle[0]
+    var i = 0
+    let last = haystack.count - needle.count
+    while i <= last {
+        if haystack[i] == first {
+            var j = 1
+            while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+            if j == needle.count { return true }
+        }
+        i += 1
+    }
+    return false
+}
+
+/// glibc's FNM_CASEFOLD (a GNU extension, 1 << 4 in <fnmatch.h>, which Swift's Glibc module leaves
+/// out): letters compared without regard to case.
+let fnmCaseFold: Int32 = 1 << 4
