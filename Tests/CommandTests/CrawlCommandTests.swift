@@ -178,7 +178,7 @@ final class CrawlCommandTests: XCTestCase {
         let r = try runTool(["--templates", "t.json", "--tags", "SeriesDescription, Modality", "d"], cwd: t.path)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try t.read("d/modal_data.csv"), #"""
-            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age,Series Description,Modality
+            Modality,Path,DCM_Count,Study Date,Acquisition Time,Subject_ID,Subject_Sex,Subject_Age,Series Description,"Modality (0008,0060)"
             T1,d/t1_tiff,2,20240101,101530,P1,M,045Y,"TIFF, ""dual""",MR
             T1,d/t1_bare,2,20240102,101530,P1,M,045Y,series,MR
 

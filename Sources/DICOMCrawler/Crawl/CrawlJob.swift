@@ -19,6 +19,9 @@ public struct CrawlOptions: Sendable {
     public var excelSafe = false
     /// Every folder holding DICOM files gets a row; those no label names get an empty label.
     public var allFolders = false
+    /// Write each DIR's table to `outputDirectory/<DIR's name>/<outputName>` instead of into the DIR
+    /// (for read-only archives); the tables' content is the same.
+    public var outputDirectory: String?
     /// Threads that list folders and read headers at once when the storage proves slow (a cold disk
     /// or a network file system answers many requests at once); on a warm cache `jobs` threads work.
     public var ioThreads = CrawlOptions.defaultIOThreads
@@ -69,6 +72,15 @@ public final class CrawlJob: Sendable {
             firstOf[canonical] = dir
             return nil
         }
+        // With --output-dir, two DIRs of the same name would write one table: the later is refused.
+        var nameClash: [String?] = directories.map { _ in nil }
+        if options.outputDirectory != nil {
+            var firstNamed: [PathBytes: String] = [:]
+            for (d, dir) in directories.enumerated() where sameAs[d] == nil {
+                let name = Self.subjectName(Array(dir.utf8))
+                if let first = firstNamed[name] { nameClash[d] = first } else { firstNamed[name] = dir }
+            }
+        }
         var walked: [WalkedDirectory]
         var scansByDir: [[FolderScan]]
         if options.walk.followSymlinks {
@@ -81,6 +93,9 @@ public final class CrawlJob: Sendable {
         // uses more threads than there are cores.
         let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
             var report = walked[d].report
+            if let first = nameClash[d], report.error == nil {
+                report.error = "its name is that of \(first), given before: both would write \(report.outputPath); crawl them in separate runs or with different --output-dir"
+            }
             if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
             // Freed with the report, not here one folder at a time (a command about to exit never
             // frees them at all).
@@ -251,7 +266,37 @@ public final class CrawlJob: Sendable {
         if let damaged = scan.damaged { scan.damaged = ([:], damaged.path) }
     }
 
-    private func outputPath(_ root: PathBytes) -> PathBytes { joinPath(root, Array(options.outputName.utf8)) }
+    private func outputPath(_ root: PathBytes) -> PathBytes {
+        guard let out = options.outputDirectory else { return joinPath(root, Array(options.outputName.utf8)) }
+        return joinPath(joinPath(trimTrailingSlashes(Array(out.utf8)), Self.subjectName(root)), Array(options.outputName.utf8))
+    }
+
+    /// A DIR's name: its last path component as given (`/data/sub-01/` → `sub-01`), or, for `.`,
+    /// `..` or `/`, the last component of the folder it is.
+    static func subjectName(_ root: PathBytes) -> PathBytes {
+        let trimmed = trimTrailingSlashes(root)
+        let last = lastComponent(trimmed)
+        if last.isEmpty || last == Array(".".utf8) || last == Array("..".utf8) {
+            let resolved = lastComponent(canonicalPath(trimmed.isEmpty ? Array("/".utf8) : trimmed))
+            return resolved.isEmpty ? Array("root".utf8) : resolved
+        }
+        return last
+    }
+
+    /// The table of all DIRs (`--combined`), with a `Subject` column: each DIR's name. A DIR given
+    /// twice is there once; a DIR whose own table could not be written (a read-only archive) is
+    /// there all the same.
+    public func writeCombined(_ reports: [CrawlReport], to path: String) throws(CrawlReport.WriteError) {
+        let tables = reports.filter { $0.sameAs == nil }.map { r in
+            (subject: Self.subjectName(Array(r.directory.utf8)).escapedPath, rows: r.rows)
+        }
+        let bytes = CrawlTable.combinedCSV(tables, extraTags: options.extraTags, excelSafe: options.excelSafe)
+        do throws(Errno) {
+            try writeFileAtomically(Array(path.utf8), bytes)
+        } catch {
+            throw CrawlReport.WriteError(description: error.text)
+        }
+    }
 
     /// The rows of one DIR from its folders' scans, sorted, and its CSV written.
     private func finish(_ w: WalkedDirectory, _ scans: [FolderScan], into report: inout CrawlReport) {
@@ -290,6 +335,10 @@ public final class CrawlJob: Sendable {
         }
         CrawlTable.sort(&report.rows)
         let path = outputPath(w.root)
+        if options.outputDirectory != nil, let e = makeDirectories(parentPath(path)) {
+            report.error = "cannot make \(parentPath(path).pathString): \(e.text)"
+            return
+        }
         do throws(Errno) {
             // A re-run that finds the same table keeps the file (no rename, no block freed).
             report.tableUnchanged = !(try writeFileAtomically(

@@ -14,10 +14,43 @@ enum CrawlTable {
     /// made); extra tags are named by the standard's name.
     static func csv(_ rows: [CrawlRow], extraTags: [Tag]) -> [UInt8] {
         var csv = CSVSink()
-        csv.begin(columns: header + extraTags.map { DataDictionary.entry(for: $0)?.name ?? $0.description })
+        csv.begin(columns: columns(extraTags: extraTags))
         var bytes = csv.bytes
         bytes.reserveCapacity(bytes.count + rows.reduce(0) { $0 + $1.line.count })
         for r in rows { bytes += r.line }
+        return bytes
+    }
+
+    /// The header: the fixed columns, then each extra tag by the standard's name; a name already
+    /// taken (`--tags Modality` beside the label column `Modality`) gets its tag: `Modality (0008,0060)`.
+    static func columns(extraTags: [Tag]) -> [String] {
+        var names = header
+        var used = Set(header)
+        for tag in extraTags {
+            var name = DataDictionary.entry(for: tag)?.name ?? tag.description
+            if used.contains(name) { name += " \(tag.description)" }
+            // The same tag asked for twice: numbered.
+            let base = name
+            var n = 1
+            while used.contains(name) { n += 1; name = "\(base) [\(n)]" }
+            used.insert(name)
+            names.append(name)
+        }
+        return names
+    }
+
+    /// One table for several DIRs: a `Subject` column (each DIR's name) before the table's columns,
+    /// then each DIR's rows in its table's order, DIRs in the order given.
+    static func combinedCSV(_ tables: [(subject: String, rows: [CrawlRow])], extraTags: [Tag], excelSafe: Bool) -> [UInt8] {
+        var csv = CSVSink()
+        csv.begin(columns: ["Subject"] + columns(extraTags: extraTags))
+        var bytes = csv.bytes
+        for (subject, rows) in tables {
+            var cell = CSVSink(excelSafe: excelSafe)
+            cell.row([subject])
+            let prefix = cell.bytes.dropLast() + [UInt8(ascii: ",")]  // the cell without its line end
+            for r in rows { bytes += prefix + r.line }
+        }
         return bytes
     }
 

@@ -187,7 +187,7 @@ enum ExportParts {
         var position: [String: Int] = [:]
         for (i, c) in columns.enumerated() { position[c.0] = i }
         var csv = CSVSink()
-        csv.begin(columns: ["Scan ID", "Dataset", "Shape", "Data Type", "Files", "Order"] + columns.map(\.1.name))
+        csv.begin(columns: ["Scan ID", "Dataset", "Shape", "Data Type", "Files", "Order"] + ColumnKey.headers(columns.map(\.1), options.table.columnNaming))
         for r in done.records.sorted(by: { $0.id < $1.id }) {
             var cells = [String](repeating: "", count: columns.count)
             for c in r.cells where c.count == 2 { if let at = position[c[0]] { cells[at] = c[1] } }

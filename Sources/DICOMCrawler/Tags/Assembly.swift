@@ -48,7 +48,7 @@ extension TagsJob {
                 }
             }
             var sink = options.format.makeSink(excelSafe: options.excelSafe)
-            sink.begin(columns: ["DicomPath"] + columnKeys.map(\.key.name))
+            sink.begin(columns: ["DicomPath"] + ColumnKey.headers(columnKeys.map(\.key), options.table.columnNaming))
             var r = try SpillReader(inProgress("spill"), length: spillLength)
             var cells = [ArraySlice<UInt8>](repeating: [], count: columnKeys.count + 1)
             while let record = try r.next() {

@@ -6,6 +6,16 @@ import DICOM
 /// creator are escaped as `%25`, `%2F`, `%5D`). Names (the CSV header) and the column order are
 /// derived from keys alone. Parsed: per level, the tag, the private creator if any, and then either
 /// the item number (1-based) of the next level, or 0 for the item-count column.
+/// How table columns are named (`tags --columns`).
+public enum ColumnNaming: String, Sendable, Equatable, CaseIterable {
+    /// `Study Date (0008,0020)`: pydicom's name and the tag (the default).
+    case name
+    /// `StudyDate`: the DICOM keyword.
+    case keyword
+    /// `00080020`: the tag number, as the key.
+    case tag
+}
+
 struct ColumnKey: Comparable {
     struct Level: Equatable {
         var tag: UInt32
@@ -77,6 +87,59 @@ struct ColumnKey: Comparable {
             parts.append(part)
         }
         return parts.joined(separator: " - ")
+    }
+
+    /// The header in a style: `name` as above; `keyword`, the dictionary's keywords
+    /// (`StudyDate`, `ReferencedImageSequence[2].ReferencedSOPInstanceUID`,
+    /// `ReferencedImageSequence.NumberOfItems`; a private or unknown element as its tag number,
+    /// `00291010`, with `[creator]`); `tag`, the key itself (`00080020`, `00081140/2/00081155`,
+    /// `00081140/#`): what pandas users and shell tools want.
+    func header(_ style: ColumnNaming) -> String {
+        switch style {
+        case .name: return name
+        case .tag: return key
+        case .keyword:
+            var parts: [String] = []
+            for level in levels {
+                let tag = Tag(level.tag)
+                var part = (tag.isPrivate ? nil : DataDictionary.keyword(for: tag)).flatMap { $0.isEmpty ? nil : $0 } ?? tag.hexString
+                if tag.isPrivate, let creator = level.creator { part += "[" + Self.escape(creator) + "]" }
+                switch level.item {
+                case .some(0): part += ".NumberOfItems"
+                case .some(let i) where i > 1: part += "[\(i)]"
+                default: break
+                }
+                parts.append(part)
+            }
+            return parts.joined(separator: ".")
+        }
+    }
+
+    /// The key as text (`ColumnKey(key)` gives this back).
+    var key: String {
+        var out = ""
+        for (i, level) in levels.enumerated() {
+            if i > 0 { out += "/" }
+            out += Tag(level.tag).hexString
+            if let creator = level.creator { out += "[" + Self.escape(creator) + "]" }
+            switch level.item {
+            case .some(0): out += "/#"
+            case .some(let n): out += "/\(n)"
+            case .none: break
+            }
+        }
+        return out
+    }
+
+    /// Headers for columns in a style; a header that two columns would share (the repeating groups
+    /// of overlays have one keyword) falls back to the tag style for the later ones.
+    static func headers(_ keys: [ColumnKey], _ style: ColumnNaming) -> [String] {
+        var used = Set<String>()
+        return keys.map { k in
+            var h = k.header(style)
+            if !used.insert(h).inserted { h = k.key; used.insert(h) }
+            return h
+        }
     }
 
     private static let escapes: [(String, String)] = [("%", "%25"), ("/", "%2F"), ("]", "%5D")]

@@ -8,6 +8,8 @@ public struct TagTableOptions: Sendable, Equatable {
     public var includePrivate = true
     /// Only these top-level elements (nil: all).
     public var keywords: [Tag]? = nil
+    /// How the columns are named.
+    public var columnNaming: ColumnNaming = .name
 
     public init(maxItems: Int = 3, maxValueBytes: Int = 64, includePrivate: Bool = true, keywords: [Tag]? = nil) {
         self.maxItems = maxItems
@@ -19,7 +21,12 @@ public struct TagTableOptions: Sendable, Equatable {
     /// What the reader needs to read: everything (bulk values only to `maxValueBytes`), or only
     /// the given keywords.
     public var readOptions: ReadOptions {
-        var r = ReadOptions(tags: keywords.map(Set.init), bulkThreshold: max(maxValueBytes, 0))
+        // A private element asked for by number is read with its block's creator (not a column of
+        // its own), which names the column: `0019100C[ACME]`.
+        let tags = keywords.map { k in
+            Set(k).union(k.filter { $0.isPrivate && $0.element >= 0x1000 }.map { Tag(group: $0.group, element: $0.element >> 8) })
+        }
+        var r = ReadOptions(tags: tags, bulkThreshold: max(maxValueBytes, 0))
         r.bulkPrefix = max(maxValueBytes, 0)
         return r
     }

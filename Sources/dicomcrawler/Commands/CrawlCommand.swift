@@ -60,12 +60,18 @@ struct CrawlCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write what was matched as JSON: per DIR, its table, counts, the unmatched and the ambiguous folders.", valueName: "file"))
     var report: String?
 
+    @Option(name: .long, help: ArgumentHelp("Write each DIR's table to DIR/<name of DIR>/modal_data.csv here instead of into the DIR (for read-only archives); made if missing.", valueName: "dir"))
+    var outputDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write one table for all DIRs, with a Subject column (each DIR's name) in front.", valueName: "file"))
+    var combined: String?
+
     @Argument(help: ArgumentHelp("Directories to crawl (each gets its own modal_data.csv).", valueName: "dir"))
     var directories: [String]
 
     @OptionGroup var common: WalkingOptions
 
-    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. SeriesDescription,Modality).", valueName: "keywords"),
+    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords or tag numbers, comma-separated (e.g. SeriesDescription,Modality,0019,100C).", valueName: "keywords"),
             transform: KeywordList.parse)
     var tags: KeywordList?
 
@@ -79,6 +85,8 @@ struct CrawlCommand: ParsableCommand {
         if templates == nil && !all { throw ValidationError("give --templates FILE (which folders to name), or --all for a row for every folder holding DICOM files") }
         if directories.isEmpty { throw ValidationError("give at least one directory to crawl") }
         if let report, report.isEmpty || report.hasSuffix("/") { throw ValidationError("--report must name a file") }
+        if let combined, combined.isEmpty || combined.hasSuffix("/") { throw ValidationError("--combined must name a file") }
+        if let outputDir, outputDir.isEmpty { throw ValidationError("--output-dir must name a folder") }
         if ioThreads < 1 || ioThreads > 1024 { throw ValidationError("--io-threads must be 1 to 1024") }
     }
 
@@ -97,6 +105,7 @@ struct CrawlCommand: ParsableCommand {
         options.excelSafe = excelSafe
         options.ioThreads = ioThreads
         options.allFolders = all
+        options.outputDirectory = outputDir
         let crawler = CrawlJob(options: options)
         let progress = CrawlProgress()
         let count = directories.count
@@ -121,6 +130,16 @@ struct CrawlCommand: ParsableCommand {
         if let e = crawler.magicLoadError { printError("dicomcrawler: warning: libmagic could not be loaded (\(e)); non-DICOM files are counted as 'unknown'") }
         let crawled = reports.filter { $0.sameAs == nil && $0.error == nil }
         if !common.quiet && crawled.count > 1 { printError(total(crawled)) }
+        if let combined {
+            do {
+                try crawler.writeCombined(reports, to: combined)
+                let dirs = reports.filter { $0.sameAs == nil }
+                if !common.quiet { printError("\(combined): \(dirs.reduce(0) { $0 + $1.rows.count }) rows of \(dirs.count) director\(dirs.count == 1 ? "y" : "ies")") }
+            } catch {
+                printError("dicomcrawler: error: cannot write --combined \(combined): \(error)")
+                failed = true
+            }
+        }
         if let report {
             do {
                 try CrawlReport.writeJSON(reports, to: report)
