@@ -136,3 +136,24 @@ final class SubcommandTypoTests: XCTestCase {
         XCTAssertTrue(t.exists("tag/modal_data.csv"))
     }
 }
+
+/// Progress on a terminal (a pseudo-terminal made by `script`): tags counts the files ahead and says
+/// when it assembles the table; the crawl shows folders, rate and files.
+final class ProgressLineTests: XCTestCase {
+    func onATerminal(_ command: String, cwd: String) throws -> String {
+        let r = try runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], cwd: cwd)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        return r.stdout.replacingOccurrences(of: "\r", with: "\n")
+    }
+
+    func testTagsCountsAheadAndSaysWhenItAssembles() throws {
+        let t = try FixtureTree()
+        for i in 0..<30 { try t.write("d/s\(i % 3)/\(i).dcm", dicomFile()) }
+        // A pause in the table's write (a test hook) keeps the assembling phase on screen.
+        let out = try onATerminal("DICOMCRAWLER_TEST_PAUSE_IN_WRITE_MS=1200 \(toolPath()) tags d -o t.csv", cwd: t.path)
+        XCTAssertTrue(out.contains("dicomcrawler tags: 30 files read; assembling the table"), out)
+        XCTAssertTrue(t.exists("t.csv"))
+        let plain = try runTool(["tags", "d", "-o", "u.csv"], cwd: t.path)
+        XCTAssertFalse(plain.stderr.contains("files read"), "no progress line when stderr is not a terminal: \(plain.stderr)")
+    }
+}

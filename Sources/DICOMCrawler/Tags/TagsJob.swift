@@ -113,6 +113,7 @@ public final class TagsJob {
 
         // The table, then the list of unreadable files; then the progress state goes (everything in
         // the progress folder is ours, also temporary files a killed run left).
+        progress?.assembling.store(true, ordering: .relaxed)
         try assemble(spillLength: spill.writtenLength, to: destination, onUnreadable: unreadable)
         removeProgressFolder()
         return report

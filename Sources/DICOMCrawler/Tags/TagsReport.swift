@@ -41,5 +41,7 @@ public struct TagsReport: Sendable {
 
 public final class TagsProgress: Sendable {
     public let filesDone = Atomic<Int>(0)
+    /// Reading is over: the table is being assembled from the spill.
+    public let assembling = Atomic<Bool>(false)
     public init() {}
 }

@@ -108,11 +108,14 @@ struct CrawlCommand: ParsableCommand {
         options.outputDirectory = outputDir
         let crawler = CrawlJob(options: options)
         let progress = CrawlProgress()
-        let count = directories.count
+        // The crawl lists folders as fast as a counting walk would, so the total is what has been
+        // found so far (≥); `tags`, which reads every file, counts ahead instead.
+        let meter = ProgressMeter()
         let ticker = common.showsProgress ? ProgressTicker {
-            "dicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(count) directories, "
-                + "\(progress.foldersDone.load(ordering: .relaxed))/\(progress.foldersTotal.load(ordering: .relaxed)) folders, "
-                + "\(progress.filesExamined.load(ordering: .relaxed)) files"
+            "dicomcrawler: \(progress.directoriesDone.load(ordering: .relaxed))/\(directories.count) directories, "
+                + meter.line(done: progress.foldersDone.load(ordering: .relaxed), counted: progress.foldersTotal.load(ordering: .relaxed),
+                             countFinished: false, unit: "folders")
+                + ", \(progress.filesExamined.load(ordering: .relaxed)) files"
         } : nil
         var failed = false
         let reports = crawler.run(directories, progress: progress) { report in

@@ -79,7 +79,18 @@ struct TagsCommand: ParsableCommand {
         options.testPauseInWriteMS = TestHooks.pauseInWriteMS
         options.excelSafe = excelSafe
         let progress = TagsProgress()
-        let ticker = common.showsProgress ? ProgressTicker { "dicomcrawler tags: \(progress.filesDone.load(ordering: .relaxed)) files" } : nil
+        // On a terminal, the files are counted ahead on a thread of their own: a total and the time left.
+        let count = common.showsProgress ? Prewalk(directories, options: common.walk) : nil
+        defer { count?.stop() }
+        let meter = ProgressMeter()
+        let ticker = count.map { count in
+            ProgressTicker {
+                let done = progress.filesDone.load(ordering: .relaxed)
+                if progress.assembling.load(ordering: .relaxed) { return "dicomcrawler tags: \(done) files read; assembling the table" }
+                return "dicomcrawler tags: " + meter.line(done: done, counted: count.counted.load(ordering: .relaxed),
+                                                          countFinished: count.finished.load(ordering: .acquiring), unit: "files")
+            }
+        }
         let report: TagsReport
         do {
             report = try TagsJob(options: options).run(progress: progress, note: { message in

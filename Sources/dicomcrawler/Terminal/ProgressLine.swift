@@ -44,3 +44,30 @@ final class ProgressTicker: @unchecked Sendable {
         pthread_join(thread, nil)
     }
 }
+
+/// Done out of a total (counted ahead by a `Prewalk`, `≥` while it is still counting), the rate
+/// since the start, and the time left once the total is known.
+struct ProgressMeter {
+    let started = monotonicNow()
+
+    func line(done: Int, counted: Int, countFinished: Bool, unit: String) -> String {
+        let elapsed = max(monotonicNow() - started, 1e-3)
+        let rate = Double(done) / elapsed
+        let total = max(counted, done)
+        var text = "\(done)/\(countFinished ? "" : "≥")\(total) \(unit)"
+        if elapsed >= 1 { text += ", \(Int(rate.rounded())) \(unit)/s" }
+        if countFinished && elapsed >= 2 && rate > 0 && total > done {
+            let left = Int((Double(total - done) / rate).rounded())
+            text += ", " + (left >= 3600 ? "\(left / 3600):" + pad2((left % 3600) / 60) : "\(left / 60)") + ":" + pad2(left % 60) + " left"
+        }
+        return text
+    }
+
+    private func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}
+
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
