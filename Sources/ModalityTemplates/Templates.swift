@@ -17,8 +17,13 @@ public struct ModalityTemplate: Equatable, Sendable {
         public let minimum: Double?
         public let maximum: Double?
 
-        /// Whether a rendered value meets the condition.
-        func matches(_ value: String) -> Bool {
+        /// Whether a rendered value meets the condition. Values are matched on their first
+        /// `maxMatchedBytes` bytes, so that a pattern's cost does not grow with a value a file makes
+        /// huge (real values are at most a few kilobytes). A regular expression that backtracks
+        /// exponentially (`(a+)+$`) is the template's to avoid: the engine has no step limit.
+        func matches(_ fullValue: String) -> Bool {
+            let value = fullValue.utf8.count > ModalityTemplate.maxMatchedBytes
+                ? String(decoding: fullValue.utf8.prefix(ModalityTemplate.maxMatchedBytes), as: UTF8.self) : fullValue
             if minimum != nil || maximum != nil {
                 let first = value.split(separator: "\\", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
                 guard let x = Double(first.trimmingSpaces) else { return false }
@@ -40,6 +45,9 @@ public struct ModalityTemplate: Equatable, Sendable {
                 && conditions.allSatisfy { c in value(c.tag).map(c.matches) ?? false }
         }
     }
+
+    /// The most bytes of a value that conditions look at.
+    public static let maxMatchedBytes = 8192
 
     public let label: String
     /// Patterns for a folder's path relative to the crawled directory (case-sensitive unless

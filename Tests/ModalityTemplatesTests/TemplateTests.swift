@@ -138,6 +138,16 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(t.conditionTags, [.seriesDescription, echo, .modality])
     }
 
+    /// A value a hostile file makes huge (megabytes where a description has 64 characters) is
+    /// matched on its first 8 KiB, so that a pattern's cost does not grow with what a file claims.
+    func testHugeValuesAreMatchedOnTheirBeginning() throws {
+        let t = try parse(#"{"A": {"SeriesDescription": ["re:^a+$"]}, "B": {"SeriesDescription": ["*x"]}}"#)
+        XCTAssertTrue(t.templates[0].matchesValues({ _ in String(repeating: "a", count: 5_000_000) + "!" }, path: []), "the first 8 KiB are all a")
+        XCTAssertFalse(t.templates[0].matchesValues({ _ in String(repeating: "a", count: 8_000) + "!" }, path: []))
+        XCTAssertFalse(t.templates[1].matchesValues({ _ in String(repeating: "a", count: 20_000) + "x" }, path: []), "past 8 KiB is not looked at")
+        XCTAssertTrue(t.templates[1].matchesValues({ _ in String(repeating: "a", count: 8_000) + "x" }, path: []))
+    }
+
     /// An exclusion leaves out what it matches: by path alone at walk time, by values after.
     func testExclusions() throws {
         let t = try parse(#"""
