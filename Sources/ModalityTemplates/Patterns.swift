@@ -45,6 +45,11 @@ public struct TemplatePattern: Equatable, Sendable {
             } catch {
                 throw Problem(message: "not a regular expression: \(error)", offset: 3)
             }
+            // Searched anywhere, an expression that matches empty text matches everything (an empty
+            // alternative, `t1|t2|`, is the usual slip).
+            if regex!.search("") {
+                throw Problem(message: "this expression matches empty text, so it would match everything (an empty alternative such as \"t1|t2|\"?)", offset: 3)
+            }
             kind = .regex
             bytes = []
             return
@@ -52,6 +57,9 @@ public struct TemplatePattern: Equatable, Sendable {
         let utf8 = Array(text.utf8)
         if utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
             if let problem = Self.globProblem(utf8) { throw problem }
+            if utf8.allSatisfy({ $0 == UInt8(ascii: "*") }) {
+                throw Problem(message: "\"*\" alone matches everything (use --all for a row for every folder holding DICOM files)", offset: 0)
+            }
             kind = .glob
             bytes = utf8 + [0]
         } else {
@@ -110,7 +118,11 @@ public struct TemplatePattern: Equatable, Sendable {
                 if j < p.count && (p[j] == UInt8(ascii: "!") || p[j] == UInt8(ascii: "^")) { j += 1 }
                 if j < p.count && p[j] == UInt8(ascii: "]") { j += 1 }
                 while j < p.count && p[j] != UInt8(ascii: "]") { j += 1 }
-                if j == p.count { return Problem(message: "\"[\" opens a set of characters that no \"]\" closes (write \\[ for a plain bracket)", offset: i) }
+                if j == p.count {
+                    // The pattern as a plain bracket found anywhere: a glob matches the whole subject.
+                    let plain = String(decoding: Array(p[..<i]) + Array("\\[".utf8) + Array(p[(i + 1)...]), as: UTF8.self)
+                    return Problem(message: "\"[\" opens a set of characters that no \"]\" closes (for a plain bracket anywhere in the path, write \"*\(plain)*\": \\[ is a plain bracket, and a glob matches the whole path)", offset: i)
+                }
                 i = j + 1
                 continue
             default:

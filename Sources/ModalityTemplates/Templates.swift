@@ -26,7 +26,7 @@ public struct ModalityTemplate: Equatable, Sendable {
                 ? String(decoding: fullValue.utf8.prefix(ModalityTemplate.maxMatchedBytes), as: UTF8.self) : fullValue
             if minimum != nil || maximum != nil {
                 let first = value.split(separator: "\\", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                guard let x = Double(first.trimmingSpaces) else { return false }
+                guard let x = Double(first.trimmingSpaces), x.isFinite else { return false }
                 return (minimum.map { x >= $0 } ?? true) && (maximum.map { x <= $0 } ?? true)
             }
             return patterns.contains { $0.matches(value) }
@@ -173,7 +173,9 @@ public struct TemplateSet: Equatable, Sendable {
             do {
                 return try TemplatePattern(text, ignoreCase: ignoreCase)
             } catch {
-                let column = node.column + 1 + (text.utf8.prefix(error.offset).contains(UInt8(ascii: "\\")) ? 0 : text.utf8.prefix(error.offset).count)
+                // Columns count characters, as the JSON reader's do.
+                let before = text.utf8.prefix(error.offset)
+                let column = node.column + 1 + (before.contains(UInt8(ascii: "\\")) ? 0 : String(decoding: before, as: UTF8.self).count)
                 throw TemplateError(path: path, line: node.line, column: column, message: "\(what): \"\(text)\": \(error.message)")
             }
         }
@@ -196,6 +198,7 @@ public struct TemplateSet: Equatable, Sendable {
                 for (k, v) in bounds {
                     guard k == "min" || k == "max" else { throw fail(v, "\"\(key)\" of \(what): a range has \"min\" and/or \"max\", not \"\(k)\"") }
                     guard case .number(let x) = v.value else { throw fail(v, "\"\(key)\" of \(what): \"\(k)\" must be a number, found \(v.value.typeName)") }
+                    guard x.isFinite else { throw fail(v, "\"\(key)\" of \(what): \"\(k)\" must be a finite number") }
                     if (k == "min" ? minimum : maximum) != nil { throw fail(v, "\"\(key)\" of \(what) has \"\(k)\" twice") }
                     if k == "min" { minimum = x } else { maximum = x }
                 }

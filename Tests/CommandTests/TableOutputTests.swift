@@ -157,3 +157,46 @@ final class ProgressLineTests: XCTestCase {
         XCTAssertFalse(plain.stderr.contains("files read"), "no progress line when stderr is not a terminal: \(plain.stderr)")
     }
 }
+
+/// Found by attacking the crawl's new outputs: an output that would overwrite an input or another
+/// output is refused before anything is read; names cannot fake summary lines; a DIR given twice
+/// names the table its first mention wrote; an unchanged combined table is kept.
+final class CrawlOutputAttackTests: XCTestCase {
+    func testOutputsThatWouldOverwriteInputsAreRefused() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("a/t1/1.dcm", dicomFile())
+        let dicom = try Data(contentsOf: t.root.appendingPathComponent("a/t1/1.dcm"))
+        for (args, message) in [
+            (["--combined", "a/t1/1.dcm"], "--combined a/t1/1.dcm is inside a, which is being read"),
+            (["--report", "t.json"], "--report t.json is the template file"),
+            (["--report", "x.json", "--combined", "./x.json"], "--report and --combined name the same file (./x.json)"),
+            (["--combined", "a/modal_data.csv"], "--combined a/modal_data.csv is the table of a"),
+            (["--output-dir", "o", "--report", "o/a/modal_data.csv"], "--report o/a/modal_data.csv is the table of a"),
+        ] {
+            let r = try runTool(["--templates", "t.json"] + args + ["a"], cwd: t.path)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try Data(contentsOf: t.root.appendingPathComponent("a/t1/1.dcm")), dicom)
+        XCTAssertEqual(try t.read("t.json"), #"{"T1": ["t1"]}"#)
+        XCTAssertFalse(t.exists("a/modal_data.csv"), "refused before anything was crawled")
+    }
+
+    func testNamesCannotFakeLinesAndRerunsKeepTheCombinedTable() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("a/t1/1.dcm", dicomFile())
+        try t.write("a/new\nline \u{1B}[31mred/1.dcm", dicomFile())
+        let r = try runTool(["-q", "--strict", "--templates", "t.json", "--output-dir", "o", "--combined", "all.csv", "a", "./a/"], cwd: t.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("a: no label: new\\x0Aline \\x1B[31mred"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("\u{1B}"), r.stderr)
+        let again = try runTool(["--templates", "t.json", "--output-dir", "o", "--combined", "all.csv", "a", "./a/"], cwd: t.path)
+        XCTAssertTrue(again.stderr.contains("./a/: the same folder as a, given before: crawled once -> o/a/modal_data.csv"), again.stderr)
+        let inode = { (try FileManager.default.attributesOfItem(atPath: t.path + "/all.csv")[.systemFileNumber] as! NSNumber).uint64Value }
+        let before = try inode()
+        _ = try runTool(["-q", "--templates", "t.json", "--output-dir", "o", "--combined", "all.csv", "a"], cwd: t.path)
+        XCTAssertEqual(try inode(), before, "the same combined table is kept")
+    }
+}

@@ -177,7 +177,7 @@ final class TemplateTests: XCTestCase {
         func error(_ text: String) -> String {
             do { _ = try parse(text); return "no error" } catch { return "\(error)" }
         }
-        XCTAssertEqual(error("{\"T1\": [\"*mprage*\", \"t1_[mp\"]}"), "t.json:1:25: label \"T1\": \"t1_[mp\": \"[\" opens a set of characters that no \"]\" closes (write \\[ for a plain bracket)")
+        XCTAssertEqual(error("{\"T1\": [\"*mprage*\", \"t1_[mp\"]}"), "t.json:1:25: label \"T1\": \"t1_[mp\": \"[\" opens a set of characters that no \"]\" closes (for a plain bracket anywhere in the path, write \"*t1_\\[mp*\": \\[ is a plain bracket, and a glob matches the whole path)")
         XCTAssertEqual(error("{\"T1\": [\"*x\\\\\"]}"), "t.json:1:12: label \"T1\": \"*x\\\": a pattern cannot end with a backslash (it makes the next character plain)")
         XCTAssertTrue(error("{\n  \"T1\": {\"SeriesDescription\": [\"re:t1_(mp\"]}}").hasPrefix("t.json:2:36: \"SeriesDescription\" of label \"T1\": \"re:t1_(mp\": not a regular expression: "))
         XCTAssertEqual(error("{\"T1\": [\"re:\"]}"), "t.json:1:13: label \"T1\": \"re:\": an empty regular expression matches everything")
@@ -188,6 +188,11 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(error("{\"T1\": {\"ignoreCase\": true}}"), "t.json:1:8: label \"T1\" needs \"path\" or a DICOM keyword besides \"ignoreCase\"")
         XCTAssertEqual(error("{\"T1\": {\"path\": [\"t1\"], \"exclude\": []}}"), "t.json:1:36: \"exclude\" of label \"T1\" must be an object with \"path\" and/or DICOM keywords, as a label")
         XCTAssertEqual(error("{\"T1\": {\"path\": [\"t1\"], \"exclude\": {\"exclude\": {}}}}"), "t.json:1:48: \"exclude\" of label \"T1\" cannot hold \"exclude\"")
+        XCTAssertEqual(error("{\"T1\": [\"re:t1|t2|\"]}"), "t.json:1:13: label \"T1\": \"re:t1|t2|\": this expression matches empty text, so it would match everything (an empty alternative such as \"t1|t2|\"?)")
+        XCTAssertEqual(error("{\"T1\": [\"**\"]}"), "t.json:1:10: label \"T1\": \"**\": \"*\" alone matches everything (use --all for a row for every folder holding DICOM files)")
+        XCTAssertEqual(error("{\"T1\": {\"EchoTime\": {\"min\": 1e999}}}"), "t.json:1:29: \"EchoTime\" of label \"T1\": \"min\" must be a finite number")
+        // Columns count characters: é is one.
+        XCTAssertEqual(error("{\"é\": [\"é[mp\"]}"), "t.json:1:10: label \"é\": \"é[mp\": \"[\" opens a set of characters that no \"]\" closes (for a plain bracket anywhere in the path, write \"*é\\[mp*\": \\[ is a plain bracket, and a glob matches the whole path)")
         XCTAssertEqual(error("{\"T1\": {\"Bogus\": [\"x\"]}}"), "t.json:1:18: label \"T1\": \"Bogus\" is not a DICOM keyword (keywords are like \"Modality\", \"SeriesDescription\"; also allowed: \"path\", \"ignoreCase\", \"exclude\")")
     }
 

@@ -91,10 +91,10 @@ public final class CrawlJob: Sendable {
 
         // 2. Rows, sorted; the CSV of each DIR. Writing waits on the disk (fsync), so this phase
         // uses more threads than there are cores.
-        let reports: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
+        let finished: [CrawlReport] = parallelMap(Array(walked.indices), jobs: max(jobs, 8)) { d in
             var report = walked[d].report
             if let first = nameClash[d], report.error == nil {
-                report.error = "its name is that of \(first), given before: both would write \(report.outputPath); crawl them in separate runs or with different --output-dir"
+                report.error = "its name is that of \(first), given before: both would write \(report.outputPath); give each its own --output-dir (in separate runs)"
             }
             if report.error == nil && report.sameAs == nil { self.finish(walked[d], scansByDir[d], into: &report) }
             // Freed with the report, not here one folder at a time (a command about to exit never
@@ -102,6 +102,15 @@ public final class CrawlJob: Sendable {
             report.folderMemory = FolderMemory(folders: walked[d].folders, scans: scansByDir[d])
             progress?.directoriesDone.add(1, ordering: .relaxed)
             return report
+        }
+        // A DIR given again names the table its first mention wrote.
+        var byDirectory: [String: String] = [:]
+        for r in finished where r.sameAs == nil { byDirectory[r.directory] = byDirectory[r.directory] ?? r.outputPath }
+        let reports = finished.map { r -> CrawlReport in
+            guard let first = r.sameAs, let table = byDirectory[first] else { return r }
+            var r = r
+            r.outputPath = table
+            return r
         }
         reports.forEach { onReport?($0) }
         return reports
@@ -283,16 +292,44 @@ public final class CrawlJob: Sendable {
         return last
     }
 
+    /// Why extra outputs (`--report`, `--combined`, as (option, path) pairs) cannot be written where
+    /// they are asked for: the same file twice, the template file, a DIR's table, or a file inside a
+    /// DIR that is being read (a DICOM file there would be replaced). Nil when they can.
+    public func outputConflict(_ outputs: [(option: String, path: String)], templates: String?, directories: [String]) -> String? {
+        /// The file a path names: its folder resolved, its name as given.
+        func identity(_ path: String) -> PathBytes {
+            let p = absolutePath(trimTrailingSlashes(Array(path.utf8)))
+            return joinPath(canonicalPath(parentPath(p)), lastComponent(p))
+        }
+        let dirs = directories.map { canonicalPath(absolutePath(trimTrailingSlashes(Array($0.utf8)))) }
+        let tables = directories.map { identity(outputPath(trimTrailingSlashes(Array($0.utf8))).pathString) }
+        for (i, o) in outputs.enumerated() {
+            let id = identity(o.path)
+            for earlier in outputs[..<i] where identity(earlier.path) == id {
+                return "\(earlier.option) and \(o.option) name the same file (\(o.path))"
+            }
+            if let templates, identity(templates) == id { return "\(o.option) \(o.path) is the template file" }
+            if let d = tables.firstIndex(of: id) { return "\(o.option) \(o.path) is the table of \(directories[d])" }
+            if let d = dirs.firstIndex(where: { isInside(id, $0) }) {
+                return "\(o.option) \(o.path) is inside \(directories[d]), which is being read: write it outside the DIRs"
+            }
+        }
+        return nil
+    }
+
+    /// `subjectName` of a DIR as given, as text (the combined table's Subject).
+    public static func subjectNameText(_ directory: String) -> String { subjectName(Array(directory.utf8)).escapedPath }
+
     /// The table of all DIRs (`--combined`), with a `Subject` column: each DIR's name. A DIR given
     /// twice is there once; a DIR whose own table could not be written (a read-only archive) is
     /// there all the same.
     public func writeCombined(_ reports: [CrawlReport], to path: String) throws(CrawlReport.WriteError) {
         let tables = reports.filter { $0.sameAs == nil }.map { r in
-            (subject: Self.subjectName(Array(r.directory.utf8)).escapedPath, rows: r.rows)
+            (subject: Self.subjectNameText(r.directory), rows: r.rows)
         }
         let bytes = CrawlTable.combinedCSV(tables, extraTags: options.extraTags, excelSafe: options.excelSafe)
         do throws(Errno) {
-            try writeFileAtomically(Array(path.utf8), bytes)
+            try writeFileAtomically(Array(path.utf8), bytes, keepIfSame: true)
         } catch {
             throw CrawlReport.WriteError(description: error.text)
         }

@@ -134,7 +134,7 @@ extension CrawlReport {
             + "\"unmatched\": \(crawled.reduce(0) { $0 + $1.unmatchedFolders.count }), \"ambiguous\": \(crawled.reduce(0) { $0 + $1.ambiguousFolders.count })}"
         let text = "{\n  \"directories\": [\n" + dirs.joined(separator: ",\n") + "\n  ],\n  \"total\": " + total + "\n}\n"
         do throws(Errno) {
-            try writeFileAtomically(Array(path.utf8), Array(text.utf8))
+            try writeFileAtomically(Array(path.utf8), Array(text.utf8), keepIfSame: true)
         } catch {
             throw WriteError(description: error.text)
         }

@@ -28,7 +28,7 @@ enum CrawlTable {
         var used = Set(header)
         for tag in extraTags {
             var name = DataDictionary.entry(for: tag)?.name ?? tag.description
-            if used.contains(name) { name += " \(tag.description)" }
+            if used.contains(name) && !name.hasSuffix(tag.description) { name += " \(tag.description)" }
             // The same tag asked for twice: numbered.
             let base = name
             var n = 1

@@ -107,6 +107,11 @@ struct CrawlCommand: ParsableCommand {
         options.allFolders = all
         options.outputDirectory = outputDir
         let crawler = CrawlJob(options: options)
+        let extraOutputs = [("--report", report), ("--combined", combined)].compactMap { o, p in p.map { (option: o, path: $0) } }
+        if let conflict = crawler.outputConflict(extraOutputs, templates: templates, directories: directories) {
+            printError("dicomcrawler: error: \(conflict)")
+            throw ExitCode(2)
+        }
         let progress = CrawlProgress()
         // The crawl lists folders as fast as a counting walk would, so the total is what has been
         // found so far (≥); `tags`, which reads every file, counts ahead instead.
@@ -136,8 +141,15 @@ struct CrawlCommand: ParsableCommand {
         if let combined {
             do {
                 try crawler.writeCombined(reports, to: combined)
-                let dirs = reports.filter { $0.sameAs == nil }
+                let dirs = reports.filter { $0.sameAs == nil && !$0.rows.isEmpty }
                 if !common.quiet { printError("\(combined): \(dirs.reduce(0) { $0 + $1.rows.count }) rows of \(dirs.count) director\(dirs.count == 1 ? "y" : "ies")") }
+                // Two DIRs of one name share a Subject value: said, since the rows' paths still differ.
+                var seen: [String: String] = [:]
+                for r in dirs {
+                    let name = CrawlJob.subjectNameText(r.directory)
+                    if let first = seen[name] { printError("dicomcrawler: warning: \(r.directory) and \(first) have the same Subject \(printable(name)) in \(combined) (their Path cells differ)") }
+                    seen[name] = seen[name] ?? r.directory
+                }
             } catch {
                 printError("dicomcrawler: error: cannot write --combined \(combined): \(error)")
                 failed = true
@@ -208,9 +220,12 @@ struct CrawlCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    /// The first few of a list, then how many more (all of them are in --report).
+    /// The first few of a list, then how many more (all of them are in --report); control
+    /// characters in folder names shown as \xHH, so that a name cannot fake a line or colour the
+    /// terminal.
     func listed(_ items: [String]) -> String {
         let shown = 5
+        let items = items.map(printable)
         if items.count <= shown { return items.joined(separator: ", ") }
         return items.prefix(shown).joined(separator: ", ") + ", and \(items.count - shown) more" + (report == nil ? " (--report FILE lists all)" : " (in \(report!))")
     }
@@ -221,4 +236,19 @@ struct CrawlCommand: ParsableCommand {
         if path == d { return "." }
         return path.hasPrefix(d + "/") ? String(path.dropFirst(d.count + 1)) : path
     }
+}
+
+/// Text for a terminal: control characters (line breaks, escape sequences) as \xHH.
+func printable(_ s: String) -> String {
+    if !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        if u.value < 0x20 || u.value == 0x7F {
+            let hex = String(u.value, radix: 16, uppercase: true)
+            out += "\\x" + (hex.count < 2 ? "0" : "") + hex
+        } else {
+            out.unicodeScalars.append(u)
+        }
+    }
+    return out
 }

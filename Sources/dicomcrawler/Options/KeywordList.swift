@@ -22,7 +22,8 @@ struct KeywordList {
             let part = parts[i]
             // GGGG,EEEE (the comma that separates entries also separates group and element here:
             // four hex digits are never a keyword), optionally in parentheses.
-            if i + 1 < parts.count, let group = hex4(part, opening: true), let element = hex4(parts[i + 1], closing: true) {
+            if i + 1 < parts.count, let group = hex4(part, opening: true), let element = hex4(parts[i + 1], closing: true),
+               part.hasPrefix("(") == parts[i + 1].hasSuffix(")") {
                 tags.append(Tag(group: group, element: element))
                 i += 2
                 continue
