@@ -74,8 +74,13 @@ public struct TemplatePattern: Equatable, Sendable {
         a.text == b.text && a.kind == b.kind && a.ignoreCase == b.ignoreCase
     }
 
-    /// Whether the subject (a path's bytes, or a value's UTF-8) matches.
+    /// Whether the subject (a path's bytes, or a value's UTF-8) matches. ASCII text is compared
+    /// byte by byte; other text by characters (canonically equivalent spellings, é as one code point
+    /// or as e and an accent, are equal; case folds beyond ASCII), as a regular expression does.
     public func matches(_ subject: [UInt8]) -> Bool {
+        if kind != .regex && !(subject.allSatisfy { $0 < 0x80 } && text.utf8.allSatisfy { $0 < 0x80 }) {
+            return matchesCharacters(String(decoding: subject, as: UTF8.self))
+        }
         switch kind {
         case .substring:
             return ignoreCase ? containsBytes(subject.map(asciiLower), bytes) : containsBytes(subject, bytes)
@@ -93,13 +98,18 @@ public struct TemplatePattern: Equatable, Sendable {
         }
     }
 
-    /// The same for a rendered value; a plain substring compares as the seed tool did when ignoring
-    /// case (both sides lowercased).
+    /// The same for a rendered value.
     public func matches(_ value: String) -> Bool {
+        kind == .regex ? regex!.search(value) : matches(Array(value.utf8))
+    }
+
+    /// Substring and glob by characters (for text that is not all ASCII).
+    private func matchesCharacters(_ subject: String) -> Bool {
+        let s = ignoreCase ? subject.lowercased() : subject
         switch kind {
-        case .substring where ignoreCase: return value.lowercased().contains(text.lowercased())
-        case .regex: return regex!.search(value)
-        default: return matches(Array(value.utf8))
+        case .substring: return s.contains(ignoreCase ? text.lowercased() : text)
+        case .glob: return Glob(text, ignoreCase: ignoreCase).matches(Array(s))
+        case .regex: return regex!.search(subject)
         }
     }
 
@@ -169,3 +179,89 @@ func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 /// glibc's FNM_CASEFOLD (a GNU extension, 1 << 4 in <fnmatch.h>, which Swift's Glibc module leaves
 /// out): letters compared without regard to case.
 let fnmCaseFold: Int32 = 1 << 4
+
+/// A glob over characters: `*` any run, `?` one character, `[...]` one of a set (ranges by code
+/// point; `!` or `^` first negates), `\` makes the next character plain. Matches the whole subject.
+struct Glob {
+    enum Token {
+        case literal(Character)
+        case one
+        case any
+        case set(negated: Bool, members: [Character], ranges: [ClosedRange<UInt32>])
+    }
+    let tokens: [Token]
+
+    /// `pattern` has been checked (`globProblem`); `ignoreCase`: the subject comes lowercased.
+    init(_ pattern: String, ignoreCase: Bool) {
+        let p = Array(ignoreCase ? pattern.lowercased() : pattern)
+        var tokens: [Token] = []
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case "*":
+                if case .any? = tokens.last {} else { tokens.append(.any) }
+            case "?":
+                tokens.append(.one)
+            case "\\" where i + 1 < p.count:
+                i += 1
+                tokens.append(.literal(p[i]))
+            case "[":
+                var j = i + 1
+                var negated = false
+                if j < p.count && (p[j] == "!" || p[j] == "^") { negated = true; j += 1 }
+                var members: [Character] = [], ranges: [ClosedRange<UInt32>] = []
+                var first = true
+                while j < p.count && (p[j] != "]" || first) {
+                    first = false
+                    var c = p[j]
+                    if c == "\\" && j + 1 < p.count { j += 1; c = p[j] }
+                    if j + 2 < p.count && p[j + 1] == "-" && p[j + 2] != "]",
+                       let lo = c.unicodeScalars.first?.value, let hi = p[j + 2].unicodeScalars.first?.value, lo <= hi {
+                        ranges.append(lo...hi)
+                        j += 3
+                        continue
+                    }
+                    members.append(c)
+                    j += 1
+                }
+                tokens.append(.set(negated: negated, members: members, ranges: ranges))
+                i = j
+            default:
+                tokens.append(.literal(p[i]))
+            }
+            i += 1
+        }
+        self.tokens = tokens
+    }
+
+    /// Whole-subject match; `*` backtracks to the last star only (linear in practice, no blow-up).
+    func matches(_ s: [Character]) -> Bool {
+        var t = 0, c = 0
+        var star = -1, starC = 0
+        while c < s.count {
+            if t < tokens.count, fits(tokens[t], s[c]) {
+                t += 1; c += 1
+            } else if t < tokens.count, case .any = tokens[t] {
+                star = t; starC = c; t += 1
+            } else if star >= 0 {
+                t = star + 1; starC += 1; c = starC
+            } else {
+                return false
+            }
+        }
+        while t < tokens.count, case .any = tokens[t] { t += 1 }
+        return t == tokens.count
+    }
+
+    private func fits(_ token: Token, _ ch: Character) -> Bool {
+        switch token {
+        case .literal(let l): return l == ch
+        case .one: return true
+        case .any: return false
+        case .set(let negated, let members, let ranges):
+            let v = ch.unicodeScalars.count == 1 ? ch.unicodeScalars.first!.value : nil
+            let inside = members.contains(ch) || (v.map { v in ranges.contains { $0.contains(v) } } ?? false)
+            return inside != negated
+        }
+    }
+}

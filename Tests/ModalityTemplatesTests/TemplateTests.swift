@@ -115,6 +115,32 @@ final class TemplateTests: XCTestCase {
         XCTAssertTrue(g.matchesPath([0xFF] + Array("/mprage".utf8)))
     }
 
+    /// Beyond ASCII, patterns work on characters: ? and [...] take one character, case folds for
+    /// every letter, and é written as one code point or as e + accent is the same letter, for all
+    /// three kinds alike.
+    func testNonASCIIPatternsWorkOnCharacters() throws {
+        func p(_ text: String, ignoreCase: Bool = false) throws -> TemplatePattern { try TemplatePattern(text, ignoreCase: ignoreCase) }
+        let nfd = "cafe\u{301}_nfd", elan = "x/\u{C9}lan"
+        XCTAssertFalse(try p("*/[äöü]*").matches(Array(elan.utf8)), "a set is of characters, not bytes")
+        XCTAssertFalse(try p("[à-ü]*").matches(Array("ÉCHO".utf8)))
+        XCTAssertTrue(try p("[à-ü]*").matches(Array("écho".utf8)))
+        XCTAssertTrue(try p("caf?_n*").matches(Array("café_nfc".utf8)), "? is one character")
+        XCTAssertTrue(try p("caf?_n*").matches(Array(nfd.utf8)), "e + accent is one character")
+        XCTAssertTrue(try p("caf[é]_n*").matches(Array("café_nfc".utf8)))
+        XCTAssertTrue(try p("*/?lan").matches(Array(elan.utf8)))
+        XCTAssertTrue(try p("T?te*").matches("Tête_ÉCHO"))
+        XCTAssertTrue(try p("écho", ignoreCase: true).matches(Array("sub/ÉCHO_2".utf8)))
+        XCTAssertFalse(try p("écho").matches(Array("sub/ÉCHO_2".utf8)))
+        XCTAssertTrue(try p("*écho*", ignoreCase: true).matches(Array("sub/ÉCHO_2".utf8)))
+        XCTAssertTrue(try p("re:écho", ignoreCase: true).matches(Array("sub/ÉCHO_2".utf8)))
+        for kind in ["café", "*café*", "re:café"] {
+            XCTAssertTrue(try p(kind).matches(Array(nfd.replacingOccurrences(of: "_nfd", with: "").utf8)), "\(kind) on an NFD name")
+        }
+        // ASCII keeps its byte-by-byte meaning; a path that is not UTF-8 still matches its ASCII part.
+        XCTAssertTrue(try p("t1_?prage").matches(Array("t1_mprage".utf8)))
+        XCTAssertTrue(try p("t1").matches([0xFF] + Array("/t1".utf8)))
+    }
+
     /// Values: every kind, always without regard to case; ranges on the first number; a missing
     /// value never matches.
     func testValueConditions() throws {
