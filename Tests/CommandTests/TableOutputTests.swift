@@ -200,3 +200,32 @@ final class CrawlOutputAttackTests: XCTestCase {
         XCTAssertEqual(try inode(), before, "the same combined table is kept")
     }
 }
+
+/// A run killed before its rename leaves `.NAME.HOST.PID.tmp`; the next run removes those of this
+/// machine's processes that are gone, and leaves running ones' and other machines' alone.
+final class StaleTemporaryTests: XCTestCase {
+    func testKilledRunsTemporariesAreRemovedLater() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1/1.dcm", dicomFile())
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        let me = String(cString: buf)
+        XCTAssertFalse(me.isEmpty)
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let stale = ".modal_data.csv.\(me).\(gone.processIdentifier).tmp"
+        let running = ".modal_data.csv.\(me).\(getpid()).tmp"
+        let elsewhere = ".modal_data.csv.other-node.\(gone.processIdentifier).tmp"
+        let ours = ".series.tsv.\(me).\(gone.processIdentifier).tmp"
+        for name in [stale, running, elsewhere, ours] { try t.write("d/" + name, text: "half a table") }
+        let r = try runTool(["-q", "--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(t.exists("d/" + stale), "a dead process's temporary file goes")
+        XCTAssertTrue(t.exists("d/" + running), "a running process's stays")
+        XCTAssertTrue(t.exists("d/" + elsewhere), "another machine's stays")
+        XCTAssertTrue(t.exists("d/" + ours), "another table's stays")
+    }
+}

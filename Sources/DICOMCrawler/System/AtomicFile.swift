@@ -10,6 +10,7 @@ import Glibc
 /// `pauseHalfwayMS` is a test hook: it sleeps half-way through the write so a test can kill there.
 @discardableResult
 func writeFileAtomically(_ path: PathBytes, _ data: [UInt8], keepIfSame: Bool = false, pauseHalfwayMS: Int? = nil) throws(Errno) -> Bool {
+    removeStaleTemporaries(of: path)
     if keepIfSame && pauseHalfwayMS == nil && existingFileHolds(path, data) { return false }
     let tmp = temporaryName(for: path)
     // A new file, never one that is there: a name planted in the folder (a symlink to another file)
@@ -52,10 +53,39 @@ private func existingFileHolds(_ path: PathBytes, _ data: [UInt8]) -> Bool {
     return fsync(fd) == 0
 }
 
-/// `DIR/.NAME.PID.tmp` beside `path`.
+/// `DIR/.NAME.HOST.PID.tmp` beside `path` (the host's name: on a shared file system, only this
+/// machine can tell whether the process that made one is gone).
 func temporaryName(for path: PathBytes) -> PathBytes {
+    temporaryPrefix(for: path) + Array("\(getpid()).tmp".utf8)
+}
+
+/// `DIR/.NAME.HOST.`
+private func temporaryPrefix(for path: PathBytes) -> PathBytes {
+    let suffix = Array(".".utf8) + hostName + Array(".".utf8)
     if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
-        return Array(path[...slash]) + Array(".".utf8) + Array(path[(slash + 1)...]) + Array(".\(getpid()).tmp".utf8)
+        return Array(path[...slash]) + Array(".".utf8) + Array(path[(slash + 1)...]) + suffix
     }
-    return Array(".".utf8) + path + Array(".\(getpid()).tmp".utf8)
+    return Array(".".utf8) + path + suffix
+}
+
+private let hostName: PathBytes = {
+    var buf = [CChar](repeating: 0, count: 256)
+    gethostname(&buf, buf.count - 1)
+    let name = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }.filter { $0 != UInt8(ascii: "/") }
+    return name.isEmpty ? Array("localhost".utf8) : name
+}()
+
+/// Removes the temporary files of `path` that killed runs on this machine left (`.NAME.HOST.PID.tmp`
+/// of a process that is gone); those of running processes, and of other machines, stay.
+func removeStaleTemporaries(of path: PathBytes) {
+    let prefix = temporaryPrefix(for: path)
+    let folder = parentPath(prefix)
+    let namePrefix = lastComponent(prefix)
+    guard let dir = try? OpenDirectory(folder) else { return }
+    for entry in dir.entries where entry.kind == .file {
+        let name = entry.name
+        guard name.count > namePrefix.count + 4, name.starts(with: namePrefix), name.suffix(4) == Array(".tmp".utf8) else { continue }
+        guard let pid = Int32(String(decoding: name[namePrefix.count..<(name.count - 4)], as: UTF8.self)), pid > 0, pid != getpid() else { continue }
+        if kill(pid, 0) == -1 && errno == ESRCH { removeFile(joinPath(folder, name)) }
+    }
 }
