@@ -89,3 +89,13 @@ func removeStaleTemporaries(of path: PathBytes) {
         if kill(pid, 0) == -1 && errno == ESRCH { removeFile(joinPath(folder, name)) }
     }
 }
+
+/// Whether `name` is a temporary file of `own` (`.OWN.HOST.PID.tmp`, any host).
+func isTemporaryName(_ name: PathBytes, of own: PathBytes) -> Bool {
+    let prefix = [UInt8(ascii: ".")] + own + [UInt8(ascii: ".")], suffix = Array(".tmp".utf8)
+    guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.suffix(suffix.count).elementsEqual(suffix) else { return false }
+    let middle = name[prefix.count..<(name.count - suffix.count)]
+    guard let dot = middle.lastIndex(of: UInt8(ascii: ".")), dot > middle.startIndex else { return false }
+    let pid = middle[(dot + 1)...]
+    return !pid.isEmpty && pid.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+}

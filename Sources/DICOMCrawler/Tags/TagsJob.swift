@@ -134,12 +134,8 @@ public final class TagsJob {
     /// command's output, not its input, and a killed run may have replaced them already.
     private var ownFiles: [(folder: PathBytes, name: PathBytes)] = []
 
-    /// `.NAME.PID.tmp` of one of our files.
-    private func isTemporary(_ name: PathBytes, of own: PathBytes) -> Bool {
-        let prefix = [UInt8(ascii: ".")] + own + [UInt8(ascii: ".")], suffix = Array(".tmp".utf8)
-        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.reversed().starts(with: suffix.reversed()) else { return false }
-        return name[prefix.count..<(name.count - suffix.count)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-    }
+    /// `.NAME.HOST.PID.tmp` of one of our files (any host: a file some machine is writing).
+    private func isTemporary(_ name: PathBytes, of own: PathBytes) -> Bool { isTemporaryName(name, of: own) }
 
     /// Whether a walked file is one of our own.
     private func isOwnFile(_ path: PathBytes) -> Bool {
@@ -149,17 +145,9 @@ public final class TagsJob {
         return ownFiles.contains { $0.folder == folder && (name == $0.name || isTemporary(name, of: $0.name)) }
     }
 
-    /// Removes the temporary files of our outputs that killed runs left (their process is gone).
+    /// Removes the temporary files of our outputs that killed runs on this machine left.
     private func cleanStaleTemporaries() {
-        for own in ownFiles {
-            guard case .success(let entries) = listDirectory(own.folder) else { continue }
-            for e in entries where e.kind == .file && isTemporary(e.name, of: own.name) {
-                let digits = e.name.dropLast(4).reversed().prefix { $0 >= 0x30 && $0 <= 0x39 }.reversed()
-                if let pid = Int32(String(decoding: Array(digits), as: UTF8.self)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
-                    removeFile(joinPath(own.folder, e.name))
-                }
-            }
-        }
+        for own in ownFiles { removeStaleTemporaries(of: joinPath(own.folder, own.name)) }
     }
 
     /// The files a progress folder holds: the lock, the state (and its temporary files), the spill.
