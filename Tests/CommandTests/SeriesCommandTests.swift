@@ -317,26 +317,35 @@ final class SeriesCommandTests: XCTestCase {
         let t = try FixtureTree()
         let good = (0..<3).map { z in seriesFile(series: "3.1", position: [0, 0, Double(z)], instance: z + 1) }
         for (z, bytes) in good.enumerated() { try t.write("d/s/\(z).dcm", bytes) }
-        // Cut inside the pixel data: damaged after its Series Instance UID, so still in its series.
+        // Cut inside the last element the table reads (Pixel Representation, 4 bytes before the
+        // pixel data element's 12-byte header and 24 bytes of pixels): damaged after its Series
+        // Instance UID, so still in its series.
         let cut = seriesFile(series: "3.1", position: [0, 0, 3], instance: 4)
-        try t.write("d/s/3.dcm", Array(cut.prefix(cut.count - 10)))
+        try t.write("d/s/3.dcm", Array(cut.prefix(cut.count - 40)))
+        // Cut inside the pixel data, which is not read (as for the crawl): counted as read.
+        let cutPixels = seriesFile(series: "3.1", position: [0, 0, 4], instance: 5)
+        try t.write("d/s/5.dcm", Array(cutPixels.prefix(cutPixels.count - 10)))
         // Cut inside the file meta group: no series known, listed only.
         try t.write("d/s/4.dcm", Array(good[0].prefix(150)))
         try t.write("d/s/notes.txt", text: "scanner notes\n")
         try t.write("d/s/empty", [])
-        try t.write("d/only-damaged/0.dcm", Array(seriesFile(series: "3.2", number: "2", description: "all cut").dropLast(10)))
+        try t.write("d/only-damaged/0.dcm", Array(seriesFile(series: "3.2", number: "2", description: "all cut").dropLast(40)))
         let r = try run(["d"], in: t)
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("unreadable: d/s/3.dcm: truncated"), r.stderr)
         XCTAssertTrue(r.stderr.contains("unreadable: d/s/4.dcm: "), r.stderr)
         XCTAssertTrue(r.stderr.contains("unreadable: d/only-damaged/0.dcm: "), r.stderr)
         XCTAssertTrue(r.stderr.contains("values from a damaged file: d/only-damaged/0.dcm"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("2 series from 6 DICOM files"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("d/s/5.dcm"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 series from 7 DICOM files"), r.stderr)
         XCTAssertTrue(r.stderr.contains("text/plain 1"), r.stderr)
         XCTAssertTrue(r.stderr.contains("2 other files skipped"), r.stderr)
         let rows = plainTSV(try t.read("series.tsv")).rows
         XCTAssertEqual(rows.map { $0["Series Instance UID"] }, ["3.1", "3.2"])
-        XCTAssertEqual(rows.map { $0["Files"] }, ["4", "1"])
+        XCTAssertEqual(rows.map { $0["Files"] }, ["5", "1"])
+        // Every file has a frame; the damaged one lacks Pixel Representation, so the export would
+        // make it a scan of its own: no single stack, no slices or volumes.
+        XCTAssertEqual([rows[0]["Slices"], rows[0]["Frames"], rows[0]["Volumes"]], ["", "5", ""])
         XCTAssertEqual(rows[1]["Series Description"], "all cut")
     }
 

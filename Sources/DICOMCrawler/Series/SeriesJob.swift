@@ -37,7 +37,13 @@ public struct SeriesOptions: Sendable {
 public final class SeriesJob: Sendable {
     public let options: SeriesOptions
     let fileTypes = FileTypes()
+    /// Every file: its UIDs and what its slice needs, stopping after the last of them (before the
+    /// private groups and the pixel data that most headers end with).
     let readOptions: ReadOptions
+    /// The first file of a series among a task's files, again: also the values of the columns.
+    let valueReadOptions: ReadOptions
+    /// A file with Number of Frames, again: the values, its functional groups and pixel data element.
+    let multiFrameReadOptions: ReadOptions
     /// The tags whose rendered values a series keeps (of its first file): the columns', the extra
     /// tags', the template conditions'.
     let valueTags: [Tag]
@@ -53,7 +59,12 @@ public final class SeriesJob: Sendable {
         var tags = SeriesTable.valueTags
         for t in options.extraTags + (options.templates?.conditionTags.sorted() ?? []) where !tags.contains(t) { tags.append(t) }
         valueTags = tags
-        readOptions = ReadOptions(tags: Set(tags).union(SliceHeader.tags))
+        let slice: Set<Tag> = [.sopInstanceUID, SeriesTag.imagePosition, SeriesTag.imageOrientation, SeriesTag.samplesPerPixel,
+                               SeriesTag.photometricInterpretation, SeriesTag.numberOfFrames, SeriesTag.rows, SeriesTag.columns,
+                               SeriesTag.bitsAllocated, .pixelRepresentation]
+        readOptions = ReadOptions(tags: slice.union([.studyInstanceUID, .seriesInstanceUID]))
+        valueReadOptions = ReadOptions(tags: Set(tags).union(slice))
+        multiFrameReadOptions = ReadOptions(tags: Set(tags).union(SliceHeader.tags))
         destination = try SeriesOutput.check(options.output, inputs: inputs, followSymlinks: options.walk.followSymlinks)
         ownTable = destination.filePath.map { (canonicalPath(parentPath($0)), lastComponent($0)) }
     }

@@ -92,21 +92,24 @@ extension SeriesJob {
         }
         defer { close(dfd) }
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var prefix = [UInt8](repeating: 0, count: Self.prefixSize)
         var index: [SeriesKey: Int] = [:]
         for name in chunk.names {
             let fd: Int32
             do {
-                fd = try valueOrErrno { name.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { openat(dfd, $0.baseAddress!, O_RDONLY | O_CLOEXEC) } } }
+                fd = try valueOrErrno { name.withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { openat(dfd, $0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } } }
             } catch {
                 result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: "cannot open: \(error.text)"))
                 continue
             }
             defer { close(fd) }
-            let file = DICOMReader.read(fileDescriptor: fd, options: readOptions)
-            let whole: Bool
+            let count: Int
+            do { count = try readFully(fd, into: &prefix, at: 0) } catch {
+                result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: "cannot read: \(error.text)"))
+                continue
+            }
+            var file = header(fd, prefix, count, readOptions)
             switch file.error?.kind {
-            case nil:
-                whole = true
             case .notDICOM?:
                 do {
                     if case .other(let type) = try fileTypes.kind(of: fd, buffer: &buffer, notDICOM: true) { result.skippedByType[type, default: 0] += 1 }
@@ -118,23 +121,41 @@ extension SeriesJob {
                 result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: file.error!.description))
                 continue
             default:
-                result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: file.error!.description))
-                whole = false
+                break
             }
             result.dicomFiles += 1
-            let ds = file.dataSet
-            let seriesUID = uid(ds, .seriesInstanceUID)
+            let seriesUID = uid(file.dataSet, .seriesInstanceUID)
+            let key = SeriesKey(study: uid(file.dataSet, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
+            let known = index[key]
+            // A file with Number of Frames is read again up to its pixel data (its frames' positions
+            // are in its functional groups, and the pixel data bounds how many frames it has); the
+            // first file of a series in the chunk (until one is read whole) again with the values.
+            let multiFrame = file.dataSet[SeriesTag.numberOfFrames] != nil
+            if multiFrame {
+                file = DICOMReader.read(fileDescriptor: fd, options: multiFrameReadOptions)
+            } else if known.map({ result.series[$0].values == nil }) ?? true {
+                file = header(fd, prefix, count, valueReadOptions)
+            }
+            let whole = file.error == nil
+            if let e = file.error { result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: e.description)) }
             // A file damaged before its Series Instance UID belongs to no known series: it is listed only.
             if !whole && seriesUID == nil { continue }
-            let key = SeriesKey(study: uid(ds, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
+            let ds = file.dataSet
             let i: Int
-            if let known = index[key] { i = known } else {
+            if let known { i = known } else {
                 i = result.series.count
                 index[key] = i
                 result.series.append(ChunkSeries(key: key))
             }
             result.series[i].files += 1
-            if ds[.pixelData] != nil || ds[.floatPixelData] != nil || ds[.doubleFloatPixelData] != nil {
+            if !multiFrame {
+                // One frame for an image (the Image Pixel module: Rows), none for other files.
+                if ds[SeriesTag.rows] != nil {
+                    result.series[i].headers.append(singleFrame(ds))
+                } else if !whole {
+                    result.series[i].framesUnknown = true
+                }
+            } else if ds[.pixelData] != nil || ds[.floatPixelData] != nil || ds[.doubleFloatPixelData] != nil {
                 for var h in SliceHeader.headers(of: ds, dirIndex: 0, path: "") {
                     // Only what counting slices and volumes needs is kept (the series is one group
                     // to the planner; memory grows with every frame of the tree).
@@ -151,13 +172,31 @@ extension SeriesJob {
             } else if !whole {
                 result.series[i].framesUnknown = true
             }
-            if whole {
-                if result.series[i].values == nil { result.series[i].values = values(ds) }
+            if result.series[i].values != nil {
+                continue
+            } else if whole {
+                result.series[i].values = values(ds)
             } else if result.series[i].damaged == nil {
                 result.series[i].damaged = (values(ds), path(name))
             }
         }
         return result
+    }
+
+    /// Bytes read from the start of each file at once: most headers reach the last element the
+    /// table needs (group 0028) well before this.
+    static let prefixSize = 4096
+
+    /// A file's header as `DICOMReader.read(fileDescriptor:options:)` gives it, parsed from the
+    /// `count` bytes already read from its start when they hold all that `options` asks for (the
+    /// reader stopped after the last wanted element, or they are the whole file): one `pread`, no
+    /// `fstat`, no buffer per file. Else (a longer header, or a verdict the first bytes alone cannot
+    /// give) read from the file.
+    func header(_ fd: Int32, _ prefix: [UInt8], _ count: Int, _ options: ReadOptions) -> DicomFile {
+        let whole = count < prefix.count
+        let file = DICOMReader.read(bytes: whole ? Array(prefix[..<count]) : prefix, options: options)
+        if whole || file.stoppedEarly { return file }
+        return DICOMReader.read(fileDescriptor: fd, options: options)
     }
 
     /// The rendered values the table and the templates need. A value missing at the top level (an
@@ -183,6 +222,69 @@ extension SeriesJob {
             }
         }
         return out
+    }
+
+    /// A single-frame file's slice with what the planner needs to stack a series (the values
+    /// `SliceHeader.headers` takes from the top level, less those that only order slices):
+    /// position, orientation, SOP Instance UID, and the Image Pixel values that split scans.
+    /// Read straight from the values' bytes: this runs for every file of the tree.
+    func singleFrame(_ ds: DataSet) -> SliceHeader {
+        var h = SliceHeader(path: "")
+        h.sopInstanceUID = uid(ds, .sopInstanceUID)
+        h.rows = unsigned16(ds, SeriesTag.rows)
+        h.columns = unsigned16(ds, SeriesTag.columns)
+        h.samplesPerPixel = unsigned16(ds, SeriesTag.samplesPerPixel)
+        h.bitsAllocated = unsigned16(ds, SeriesTag.bitsAllocated)
+        h.pixelRepresentation = unsigned16(ds, .pixelRepresentation)
+        h.photometricInterpretation = ds[SeriesTag.photometricInterpretation].map { ds.render($0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let p = decimals(ds, SeriesTag.imagePosition, count: 3) { h.imagePosition = SIMD3(p[0], p[1], p[2]) }
+        if let o = decimals(ds, SeriesTag.imageOrientation, count: 6) {
+            h.imageOrientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
+        }
+        return h
+    }
+
+    /// A US value (its first), else whatever `DataSet.int` makes of the element.
+    private func unsigned16(_ ds: DataSet, _ tag: Tag) -> Int? {
+        guard let e = ds[tag] else { return nil }
+        if e.vr == .US, case .bytes(let b) = e.value, b.count >= 2 {
+            return ds.isBigEndian ? Int(b[0]) << 8 | Int(b[1]) : Int(b[1]) << 8 | Int(b[0])
+        }
+        return ds.int(tag)
+    }
+
+    /// The values of a decimal string (DS) element as finite numbers, exactly `count` of them (nil
+    /// otherwise, as `SliceHeader` reads them: a value that is not a number is no value).
+    private func decimals(_ ds: DataSet, _ tag: Tag, count: Int) -> [Double]? {
+        guard let e = ds[tag], case .bytes(let bytes) = e.value, e.vr == .DS || e.vr == .UN else {
+            return ds[tag] == nil ? nil : ds.strings(tag).flatMap { v in
+                let d = v.compactMap { Double($0.filter { $0 != " " }) }.filter(\.isFinite)
+                return d.count == count && v.count == count ? d : nil
+            }
+        }
+        var out: [Double] = []
+        out.reserveCapacity(count)
+        let ok = bytes.withUnsafeBufferPointer { p -> Bool in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer -> Bool in
+                var start = 0
+                for i in 0...p.count where i == p.count || p[i] == 0x5C {
+                    var a = start, b = i
+                    start = i + 1
+                    while a < b && (p[a] == 0x20 || p[a] == 0) { a += 1 }
+                    while b > a && (p[b - 1] == 0x20 || p[b - 1] == 0) { b -= 1 }
+                    let n = b - a
+                    guard n > 0, n < 32, out.count < count else { return false }
+                    for k in 0..<n { buffer[k] = CChar(bitPattern: p[a + k]) }
+                    buffer[n] = 0
+                    var end: UnsafeMutablePointer<CChar>?
+                    let v = strtod(buffer.baseAddress!, &end)
+                    guard end == buffer.baseAddress! + n, v.isFinite else { return false }
+                    out.append(v)
+                }
+                return true
+            }
+        }
+        return ok && out.count == count ? out : nil
     }
 
     /// A UID as rendered, nil when absent or empty.
