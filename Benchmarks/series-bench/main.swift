@@ -238,9 +238,14 @@ var tools: [Tool] = [
 tools = tools.filter { absent[$0.key] == nil && (only.isEmpty || $0.key == only || $0.key == "series") }
 
 func loadAverage() -> String { ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ") }
+/// Lines of the table less its header (dicomtocsv ends its lines with CR LF).
 func rows(_ t: Tool) -> Int {
-    let text = (try? String(contentsOfFile: t.table, encoding: .utf8)) ?? ""
-    return max(0, text.split(separator: "\n").count - t.headerLines)
+    let data = (try? Data(contentsOf: URL(fileURLWithPath: t.table))) ?? Data()
+    return max(0, data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } - t.headerLines)
+}
+func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, n - s.count))
+    return left ? fill + s : s + fill
 }
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
@@ -271,12 +276,13 @@ for _ in 0..<repeats {
 }
 let base = median(times[0])
 print("")
-print(String(format: "%-36@ %9@ %10@ %12@ %9@ %6@", "tool" as NSString, "seconds" as NSString, "files/s" as NSString,
-             "x series -j\(jobs)" as NSString, "peak MB" as NSString, "rows" as NSString))
+print(pad("tool", 36) + pad("seconds", 10, left: true) + pad("files/s", 10, left: true) + pad("/ series -j\(jobs)", 17, left: true)
+      + pad("peak MB", 9, left: true) + pad("rows", 6, left: true))
 for (i, t) in tools.enumerated() {
     let s = median(times[i])
-    print(String(format: "%-36@ %9.3f %10.0f %12.1f %9.1f %6d", t.label as NSString, s, Double(totalFiles) / s, s / base,
-                 Double(rss[i]) / 1024, rows(t)))
+    print(pad(t.label, 36) + pad(String(format: "%.3f", s), 10, left: true) + pad(String(format: "%.0f", Double(totalFiles) / s), 10, left: true)
+          + pad(String(format: "%.1f", s / base), 17, left: true) + pad(String(format: "%.1f", Double(rss[i]) / 1024), 9, left: true)
+          + pad(String(rows(t)), 6, left: true))
 }
 print("(median of \(repeats); min..max seconds: " + tools.indices.map { String(format: "%.3f..%.3f", times[$0].min() ?? 0, times[$0].max() ?? 0) }.joined(separator: ", ") + ")")
 print("load average after: \(loadAverage()); expected rows: \(plan.count)")

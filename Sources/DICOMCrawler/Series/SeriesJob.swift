@@ -249,7 +249,7 @@ final class SeriesGroup: @unchecked Sendable {
     /// The folders holding its files (numbered in walk order), each once.
     var folders: [Int] = []
     var files = 0
-    var headers: [SliceHeader] = []
+    var frames: [FrameGeometry] = []
     var framesUnknown = false
     var values: [Tag: String]?
     var damaged: (values: [Tag: String], path: PathBytes)?
@@ -262,7 +262,7 @@ final class SeriesGroup: @unchecked Sendable {
     func add(_ s: ChunkSeries, folder: Int) {
         if folders.last != folder { folders.append(folder) }  // chunks come in walk order
         files += s.files
-        if headers.isEmpty { headers = s.headers } else { headers += s.headers }
+        if frames.isEmpty { frames = s.frames } else { frames += s.frames }
         if s.framesUnknown { framesUnknown = true }
         if values == nil { values = s.values }
         if damaged == nil { damaged = s.damaged }
@@ -275,9 +275,9 @@ final class SeriesGroup: @unchecked Sendable {
     /// same SOP Instance UID and frame) count in the frames, not in the slices and volumes.
     func counts() -> (slices: Int?, frames: Int?, volumes: Int?) {
         guard !framesUnknown else { return (nil, nil, nil) }
-        guard !headers.isEmpty else { return (nil, 0, nil) }
-        let plans = ScanPlanner.plan(headers)
-        guard plans.count == 1, plans[0].order == .position else { return (nil, headers.count, nil) }
-        return (plans[0].slicesPerVolume, headers.count, plans[0].volumes)
+        guard !frames.isEmpty else { return (nil, 0, nil) }
+        let plans = ScanPlanner.plan(frames.map(\.sliceHeader))
+        guard plans.count == 1, plans[0].order == .position else { return (nil, frames.count, nil) }
+        return (plans[0].slicesPerVolume, frames.count, plans[0].volumes)
     }
 }

@@ -29,8 +29,8 @@ struct FileChunk {
 struct ChunkSeries {
     let key: SeriesKey
     var files = 0
-    /// Every frame of every file with pixel data (the planner's view of it).
-    var headers: [SliceHeader] = []
+    /// Every frame of every file with an image.
+    var frames: [FrameGeometry] = []
     /// A damaged file held no pixel data element: how many frames it has is not known.
     var framesUnknown = false
     /// The rendered values of the first file read whole.
@@ -151,24 +151,12 @@ extension SeriesJob {
             if !multiFrame {
                 // One frame for an image (the Image Pixel module: Rows), none for other files.
                 if ds[SeriesTag.rows] != nil {
-                    result.series[i].headers.append(singleFrame(ds))
+                    result.series[i].frames.append(singleFrame(ds))
                 } else if !whole {
                     result.series[i].framesUnknown = true
                 }
             } else if ds[.pixelData] != nil || ds[.floatPixelData] != nil || ds[.doubleFloatPixelData] != nil {
-                for var h in SliceHeader.headers(of: ds, dirIndex: 0, path: "") {
-                    // Only what counting slices and volumes needs is kept (the series is one group
-                    // to the planner; memory grows with every frame of the tree).
-                    h.seriesInstanceUID = nil
-                    h.studyInstanceUID = nil
-                    h.patientID = nil
-                    h.pixelSpacing = nil
-                    h.windowCenter = nil
-                    h.windowWidth = nil
-                    h.dimensionIndex = nil
-                    h.stackID = nil
-                    result.series[i].headers.append(h)
-                }
+                for h in SliceHeader.headers(of: ds, dirIndex: 0, path: "") { result.series[i].frames.append(FrameGeometry(h)) }
             } else if !whole {
                 result.series[i].framesUnknown = true
             }
@@ -224,33 +212,38 @@ extension SeriesJob {
         return out
     }
 
-    /// A single-frame file's slice with what the planner needs to stack a series (the values
-    /// `SliceHeader.headers` takes from the top level, less those that only order slices):
-    /// position, orientation, SOP Instance UID, and the Image Pixel values that split scans.
-    /// Read straight from the values' bytes: this runs for every file of the tree.
-    func singleFrame(_ ds: DataSet) -> SliceHeader {
-        var h = SliceHeader(path: "")
-        h.sopInstanceUID = uid(ds, .sopInstanceUID)
-        h.rows = unsigned16(ds, SeriesTag.rows)
-        h.columns = unsigned16(ds, SeriesTag.columns)
-        h.samplesPerPixel = unsigned16(ds, SeriesTag.samplesPerPixel)
-        h.bitsAllocated = unsigned16(ds, SeriesTag.bitsAllocated)
-        h.pixelRepresentation = unsigned16(ds, .pixelRepresentation)
-        h.photometricInterpretation = ds[SeriesTag.photometricInterpretation].map { ds.render($0) }.flatMap { $0.isEmpty ? nil : $0 }
-        if let p = decimals(ds, SeriesTag.imagePosition, count: 3) { h.imagePosition = SIMD3(p[0], p[1], p[2]) }
-        if let o = decimals(ds, SeriesTag.imageOrientation, count: 6) {
-            h.imageOrientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
+    /// A single-frame file's frame, with what `SliceHeader.headers` would take from its top level
+    /// for the planner to split and stack a series: position, orientation, SOP Instance UID, the
+    /// Image Pixel values. Read straight from the values' bytes: this runs for every file.
+    func singleFrame(_ ds: DataSet) -> FrameGeometry {
+        var f = FrameGeometry()
+        if let e = ds[.sopInstanceUID], case .bytes(let b) = e.value {
+            var end = b.count
+            while end > 0 && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
+            if end > 0 { f.sop = FrameGeometry.hash(b[..<end]) }
         }
-        return h
+        f.rows = unsigned16(ds, SeriesTag.rows)
+        f.columns = unsigned16(ds, SeriesTag.columns)
+        f.samples = unsigned16(ds, SeriesTag.samplesPerPixel)
+        f.bits = unsigned16(ds, SeriesTag.bitsAllocated)
+        f.representation = unsigned16(ds, .pixelRepresentation)
+        f.photometric = ds[SeriesTag.photometricInterpretation].map { ds.render($0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let p = decimals(ds, SeriesTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
+        if let o = decimals(ds, SeriesTag.imageOrientation, count: 6) {
+            f.orientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
+        }
+        return f
     }
 
-    /// A US value (its first), else whatever `DataSet.int` makes of the element.
-    private func unsigned16(_ ds: DataSet, _ tag: Tag) -> Int? {
-        guard let e = ds[tag] else { return nil }
+    /// A US value (its first), else whatever `DataSet.int` makes of the element; -1 when absent
+    /// or not a number from 0 to 2^31 - 1.
+    private func unsigned16(_ ds: DataSet, _ tag: Tag) -> Int32 {
+        guard let e = ds[tag] else { return -1 }
         if e.vr == .US, case .bytes(let b) = e.value, b.count >= 2 {
-            return ds.isBigEndian ? Int(b[0]) << 8 | Int(b[1]) : Int(b[1]) << 8 | Int(b[0])
+            return ds.isBigEndian ? Int32(b[0]) << 8 | Int32(b[1]) : Int32(b[1]) << 8 | Int32(b[0])
         }
-        return ds.int(tag)
+        guard let v = ds.int(tag), v >= 0, v <= Int(Int32.max) else { return -1 }
+        return Int32(v)
     }
 
     /// The values of a decimal string (DS) element as finite numbers, exactly `count` of them (nil
@@ -287,9 +280,15 @@ extension SeriesJob {
         return ok && out.count == count ? out : nil
     }
 
-    /// A UID as rendered, nil when absent or empty.
+    /// A UID as rendered (trailing NULs and spaces removed), nil when absent or empty. Taken
+    /// straight from the bytes when they are ASCII, as UIDs are: this runs for every file.
     private func uid(_ ds: DataSet, _ tag: Tag) -> String? {
         guard let e = ds[tag] else { return nil }
+        if case .bytes(let b) = e.value, !b.contains(where: { $0 >= 0x80 }) {
+            var end = b.count
+            while end > 0 && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
+            return end == 0 ? nil : String(decoding: b[..<end], as: UTF8.self)
+        }
         let s = ds.render(e)
         return s.isEmpty ? nil : s
     }
