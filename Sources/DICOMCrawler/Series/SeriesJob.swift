@@ -269,15 +269,16 @@ final class SeriesGroup: @unchecked Sendable {
     }
 
     /// Frames: every frame of every file (nil when a damaged file's are not known). Slices and
-    /// volumes as the export stacks the series (`ScanPlanner`): when it is one scan ordered by
+    /// volumes as the export stacks the series (`ScanPlanner.stackShape`): when it is one scan ordered by
     /// position (every frame has Image Position and Orientation (Patient), positions repeat equally
     /// often), its positions along the normal and how often each repeats; else nil. Copies (the
     /// same SOP Instance UID and frame) count in the frames, not in the slices and volumes.
     func counts() -> (slices: Int?, frames: Int?, volumes: Int?) {
         guard !framesUnknown else { return (nil, nil, nil) }
         guard !frames.isEmpty else { return (nil, 0, nil) }
-        let plans = ScanPlanner.plan(frames.map(\.sliceHeader))
-        guard plans.count == 1, plans[0].order == .position else { return (nil, frames.count, nil) }
-        return (plans[0].slicesPerVolume, frames.count, plans[0].volumes)
+        // Without a position and an orientation on every frame there is no stack by position.
+        guard !frames.contains(where: { $0.x.isNaN || $0.rx.isNaN }),
+              let shape = ScanPlanner.stackShape(ofSeries: frames.map(\.sliceHeader)) else { return (nil, frames.count, nil) }
+        return (shape.slices, frames.count, shape.volumes)
     }
 }
