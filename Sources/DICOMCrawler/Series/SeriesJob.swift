@@ -51,7 +51,7 @@ public final class SeriesJob: Sendable {
     let ownTable: (folder: PathBytes, name: PathBytes)?
     private let destination: SeriesOutput
     /// Files a reading task takes at once (all from one folder).
-    static let chunkSize = 32
+    static let chunkSize = 64
 
     /// Checks the output (before anything is read): a refused or unwritable one throws.
     public init(options: SeriesOptions, inputs: [String]) throws(SeriesError) {

@@ -94,6 +94,9 @@ extension SeriesJob {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var prefix = [UInt8](repeating: 0, count: Self.prefixSize)
         var index: [SeriesKey: Int] = [:]
+        // The previous file's Study and Series Instance UIDs as stored, and its series: files in a
+        // row mostly share them, and bytes compare without making strings.
+        var last: (study: [UInt8]?, series: [UInt8], at: Int)?
         for name in chunk.names {
             let fd: Int32
             do {
@@ -124,9 +127,18 @@ extension SeriesJob {
                 break
             }
             result.dicomFiles += 1
-            let seriesUID = uid(file.dataSet, .seriesInstanceUID)
-            let key = SeriesKey(study: uid(file.dataSet, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
-            let known = index[key]
+            let studyBytes = file.dataSet[.studyInstanceUID]?.bytes, seriesBytes = file.dataSet[.seriesInstanceUID]?.bytes
+            let known: Int?
+            let key: SeriesKey
+            if let l = last, let seriesBytes, l.series == seriesBytes, l.study == studyBytes {
+                known = l.at
+                key = result.series[l.at].key
+            } else {
+                let seriesUID = uid(file.dataSet, .seriesInstanceUID)
+                key = SeriesKey(study: uid(file.dataSet, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
+                known = index[key]
+            }
+            let hasSeriesUID = !key.series.isEmpty
             // A file with Number of Frames is read again up to its pixel data (its frames' positions
             // are in its functional groups, and the pixel data bounds how many frames it has); the
             // first file of a series in the chunk (until one is read whole) again with the values.
@@ -139,7 +151,7 @@ extension SeriesJob {
             let whole = file.error == nil
             if let e = file.error { result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: e.description)) }
             // A file damaged before its Series Instance UID belongs to no known series: it is listed only.
-            if !whole && seriesUID == nil { continue }
+            if !whole && !hasSeriesUID { continue }
             let ds = file.dataSet
             let i: Int
             if let known { i = known } else {
@@ -147,6 +159,7 @@ extension SeriesJob {
                 index[key] = i
                 result.series.append(ChunkSeries(key: key))
             }
+            if let seriesBytes { last = (studyBytes, seriesBytes, i) }
             result.series[i].files += 1
             if !multiFrame {
                 // One frame for an image (the Image Pixel module: Rows), none for other files.
