@@ -424,6 +424,27 @@ final class SeriesCommandTests: XCTestCase {
         XCTAssertEqual(rows.map { [$0["DIR"], $0["Files"]] }, [["d", "2"], ["e", "1"]])
     }
 
+    /// Symlinked folders are followed only with --follow-symlinks (a loop is reported, not
+    /// followed); dot-files and dot-folders only with --hidden.
+    func testSymlinksAndHiddenFiles() throws {
+        let t = try FixtureTree()
+        try t.write("elsewhere/s/0.dcm", seriesFile(series: "1.11", number: "1"))
+        try t.write("d/a/0.dcm", seriesFile(series: "1.12", number: "2"))
+        try t.write("d/a/.1.dcm", seriesFile(series: "1.12", number: "2", instance: 2))
+        try t.write("d/.hidden/0.dcm", seriesFile(series: "1.13", number: "3"))
+        t.symlinkRaw(Array("d/link".utf8), to: Array("../elsewhere".utf8))
+        t.symlinkRaw(Array("d/a/loop".utf8), to: Array("..".utf8))
+        let plain = try run(["d"], in: t)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("2 symlinked folder(s) not followed"), plain.stderr)
+        XCTAssertEqual(plainTSV(try t.read("series.tsv")).rows.map { [$0["Folders"], $0["Files"]] }, [["a", "1"]])
+        let follow = try run(["--follow-symlinks", "--hidden", "d"], in: t)
+        XCTAssertEqual(follow.status, 0, follow.stderr)
+        XCTAssertTrue(follow.stderr.contains("loop"), follow.stderr)
+        XCTAssertEqual(plainTSV(try t.read("series.tsv")).rows.map { [$0["Folders"], $0["Files"]] },
+                       [["link/s", "1"], ["a", "2"], [".hidden", "1"]])
+    }
+
     func testAMissingDIRFailsAndTheOthersAreWritten() throws {
         let t = try FixtureTree()
         try t.write("d/a/0.dcm", seriesFile(series: "1.8"))
