@@ -1,7 +1,8 @@
 // series-bench: `dicomcrawler series` against heudiconv's dicominfo.tsv and vtk-dicom's dicomtocsv on
 // one generated tree (issue 12), warm page cache, whole processes, runs interleaved (one round runs
-// every tool once): median wall seconds of --repeats rounds, files/s, each peer's time over the
-// series command's from the same rounds, peak RSS, and the rows each tool wrote.
+// every tool once, each run after the whole tree is read into the page cache again): median wall
+// seconds of --repeats rounds, files/s, each peer's time over the series command's from the same
+// rounds, peak RSS, and the rows each tool wrote.
 //   swift build -c release && .build/release/series-bench [--series 60] [--repeats 5] [--jobs 2]
 //       [--root DIR] [--corpus DIR] [--binary PATH] [--only series|heudiconv|dicomtocsv]
 // The peers, as their users run them for an inventory of one subject's DICOM folder:
@@ -256,10 +257,27 @@ print("tree: \(plan.count) series, \(totalFiles) files (one study; \(plan.filter
 print("load average before: \(loadAverage()); \(repeats) rounds after a warm-up round")
 for (k, why) in absent.sorted(by: { $0.key < $1.key }) { print("left out (\(k)): \(why)") }
 
+/// Reads every file of the tree whole (two threads), so that each timed run starts with the tree
+/// in the page cache: another benchmark on the machine may drop the cache at any time.
+let treeFiles: [String] = (fm.enumerator(atPath: tree)?.allObjects as? [String] ?? []).map { tree + "/" + $0 }
+    .filter { var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+func warmTree() {
+    DispatchQueue.concurrentPerform(iterations: 2) { w in
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        for i in stride(from: w, to: treeFiles.count, by: 2) {
+            let fd = open(treeFiles[i], O_RDONLY)
+            guard fd >= 0 else { continue }
+            while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+            close(fd)
+        }
+    }
+}
+
 // Warm-up (also reads the tree into the page cache), and what each tool wrote.
 var warm: [Measured] = []
 for t in tools {
     t.prepare()
+    warmTree()
     let m = measure(t.args, log: out + "/warm-\(t.key).log", limit: 3600)
     warm.append(m)
     if m.status != 0 { print("warning: \(t.label): \(m.outcome) (see \(out)/warm-\(t.key).log)") }
@@ -269,6 +287,7 @@ var rss = [Int](repeating: 0, count: tools.count)
 for _ in 0..<repeats {
     for (i, t) in tools.enumerated() {
         t.prepare()
+        warmTree()
         let m = measure(t.args, limit: 3600)
         times[i].append(m.seconds)
         rss[i] = max(rss[i], m.maxRSS)

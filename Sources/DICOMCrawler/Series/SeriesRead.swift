@@ -61,7 +61,7 @@ extension SeriesJob {
                 guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
             case .directory, .other: continue
             }
-            if let table = ownTable, isOwnName(entry.name, table.name) {
+            if let table = ownTable, isOwnName(entry.cName, table.name) {
                 if own == nil { own = canonicalPath(folder) == table.folder }
                 if own == true { continue }
             }
@@ -70,12 +70,13 @@ extension SeriesJob {
         return names.isEmpty ? nil : FolderFiles(names: names)
     }
 
-    /// The table's name, or the name of one of its temporary files (`.NAME.PID.tmp`).
-    private func isOwnName(_ name: PathBytes, _ table: PathBytes) -> Bool {
-        if name == table { return true }
-        let prefix = [UInt8(ascii: ".")] + table + [UInt8(ascii: ".")], suffix = Array(".tmp".utf8)
-        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.reversed().starts(with: suffix.reversed()) else { return false }
-        return name[prefix.count..<(name.count - suffix.count)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    /// Whether a name (with its terminating NUL) is the table's or one of its temporary files'
+    /// (`.NAME.PID.tmp`). Asked of every file: compares in place.
+    private func isOwnName(_ cName: [UInt8], _ table: PathBytes) -> Bool {
+        let n = cName.count - 1, t = table.count
+        if n == t { return cName.starts(with: table) }
+        guard n > t + 6, cName[0] == UInt8(ascii: "."), cName[1...].starts(with: table), cName[t + 1] == UInt8(ascii: ".") else { return false }
+        return cName[(t + 2)..<(n - 4)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && cName[(n - 4)..<n].elementsEqual(".tmp".utf8)
     }
 
     /// Reads a chunk's files: each one's header once, with only the tags the table needs.
@@ -240,7 +241,12 @@ extension SeriesJob {
         f.samples = unsigned16(ds, SeriesTag.samplesPerPixel)
         f.bits = unsigned16(ds, SeriesTag.bitsAllocated)
         f.representation = unsigned16(ds, .pixelRepresentation)
-        f.photometric = ds[SeriesTag.photometricInterpretation].map { ds.render($0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let e = ds[SeriesTag.photometricInterpretation], case .bytes(let b) = e.value {
+            var start = 0, end = b.count
+            while start < end && (b[start] == 0x20 || b[start] == 0) { start += 1 }
+            while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0) { end -= 1 }
+            if end > start { f.photometric = FrameGeometry.hash(b[start..<end]) }
+        }
         if let p = decimals(ds, SeriesTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
         if let o = decimals(ds, SeriesTag.imageOrientation, count: 6) {
             f.orientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
@@ -259,17 +265,22 @@ extension SeriesJob {
         return Int32(v)
     }
 
-    /// The values of a decimal string (DS) element as finite numbers, exactly `count` of them (nil
-    /// otherwise, as `SliceHeader` reads them: a value that is not a number is no value).
-    private func decimals(_ ds: DataSet, _ tag: Tag, count: Int) -> [Double]? {
-        guard let e = ds[tag], case .bytes(let bytes) = e.value, e.vr == .DS || e.vr == .UN else {
-            return ds[tag] == nil ? nil : ds.strings(tag).flatMap { v in
-                let d = v.compactMap { Double($0.filter { $0 != " " }) }.filter(\.isFinite)
-                return d.count == count && v.count == count ? d : nil
+    /// The values of a decimal string (DS) element as finite numbers, exactly `count` (at most 8)
+    /// of them, nil otherwise (as `SliceHeader` reads them: a value that is not a number is no value).
+    /// Parsed in place, into a vector: nothing is allocated.
+    private func decimals(_ ds: DataSet, _ tag: Tag, count: Int) -> SIMD8<Double>? {
+        guard let e = ds[tag] else { return nil }
+        guard case .bytes(let bytes) = e.value, e.vr == .DS || e.vr == .UN else {
+            guard let v = ds.strings(tag), v.count == count else { return nil }
+            var out = SIMD8<Double>()
+            for (i, text) in v.enumerated() {
+                guard let d = Double(text.filter { $0 != " " }), d.isFinite else { return nil }
+                out[i] = d
             }
+            return out
         }
-        var out: [Double] = []
-        out.reserveCapacity(count)
+        var out = SIMD8<Double>()
+        var found = 0
         let ok = bytes.withUnsafeBufferPointer { p -> Bool in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer -> Bool in
                 var start = 0
@@ -279,18 +290,19 @@ extension SeriesJob {
                     while a < b && (p[a] == 0x20 || p[a] == 0) { a += 1 }
                     while b > a && (p[b - 1] == 0x20 || p[b - 1] == 0) { b -= 1 }
                     let n = b - a
-                    guard n > 0, n < 32, out.count < count else { return false }
+                    guard n > 0, n < 32, found < count else { return false }
                     for k in 0..<n { buffer[k] = CChar(bitPattern: p[a + k]) }
                     buffer[n] = 0
                     var end: UnsafeMutablePointer<CChar>?
                     let v = strtod(buffer.baseAddress!, &end)
                     guard end == buffer.baseAddress! + n, v.isFinite else { return false }
-                    out.append(v)
+                    out[found] = v
+                    found += 1
                 }
                 return true
             }
         }
-        return ok && out.count == count ? out : nil
+        return ok && found == count ? out : nil
     }
 
     /// A UID as rendered (trailing NULs and spaces removed), nil when absent or empty. Taken
