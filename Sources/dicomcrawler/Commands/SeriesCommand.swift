@@ -31,9 +31,11 @@ struct SeriesCommand: ParsableCommand {
             Rows, Columns: the series' first file's values (walk order: folders depth first, names \
             in byte order), as the crawl renders them (multiple values joined with '\\')
               Slices        positions along the slice normal, when the series stacks as one scan \
-            (every frame has Image Position and Image Orientation (Patient), every position repeats \
-            equally often), else empty
-              Frames        all frames of all files (Number of Frames, else 1; 0 without pixel data)
+            as the export stacks it (every frame has Image Position and Image Orientation \
+            (Patient), one orientation and image size, every position repeats equally often), \
+            else empty
+              Frames        all frames of all files (Number of Frames, else 1 for an image; 0 for \
+            a file without one, such as a report)
               Volumes       how often each position repeats (Frames / Slices, less copies of a \
             SOP Instance), when Slices is given, else empty
               Repetition Time, Echo Time, Inversion Time, Flip Angle, Slice Thickness, Pixel \
@@ -57,7 +59,7 @@ struct SeriesCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Directories to read (recursively).", valueName: "dir"))
     var directories: [String]
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The table (default series.tsv in the current directory; CSV when the name ends in .csv; - for standard output).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The table (in the current directory unless a path is given; CSV when the name ends in .csv; - for standard output).", valueName: "file"))
     var output = "series.tsv"
 
     @Option(name: .long, help: ArgumentHelp("A template file (JSON, as for the crawl): adds the Labels column.", valueName: "file"))
