@@ -259,6 +259,14 @@ final class SeriesCommandTests: XCTestCase {
         XCTAssertEqual(table.rows.map { $0["Labels"] }, ["T1;MR;Func", "MR", "", "CT"])
         XCTAssertEqual(table.rows.map { $0["Folders"] }, ["anat_1;func_extra", "ct_scan", "other", "ct_real"])
 
+        // --ignore-case, as for the crawl: "ANAT" then matches anat_1.
+        try t.write("U.json", text: #"{"T1": ["ANAT"]}"#)
+        let cased = try run(["--templates", "U.json", d, "-o", "cased.tsv"], in: t)
+        XCTAssertEqual(plainTSV(try t.read("cased.tsv")).rows.map { $0["Labels"] }, ["", "", "", ""], cased.stderr)
+        let folded = try run(["--templates", "U.json", "--ignore-case", d, "-o", "folded.tsv"], in: t)
+        XCTAssertEqual(plainTSV(try t.read("folded.tsv")).rows.map { $0["Labels"] }, ["T1", "", "", ""], folded.stderr)
+        XCTAssertEqual(try run(["--ignore-case", d, "-o", "x.tsv"], in: t).status, 2)
+
         // A template file that cannot be used is a usage error, before anything is read.
         try t.write("bad.json", text: #"{"T1": []}"#)
         let bad = try run(["--templates", "bad.json", d, "-o", "bad.tsv"], in: t)
@@ -280,6 +288,12 @@ final class SeriesCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("'BodyPart' is not a DICOM keyword"), bad.stderr)
         XCTAssertFalse(t.exists("bad.tsv"))
+        // A tag number; a column that is already there named with its tag, as the crawl does.
+        let again = try run(["--tags", "Modality,0018,0015", "d", "-o", "again.tsv"], in: t)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let named = plainTSV(try t.read("again.tsv"))
+        XCTAssertEqual(Array(named.header.suffix(2)), ["Modality (0008,0060)", "Body Part Examined"])
+        XCTAssertEqual(named.rows.map { [$0["Modality (0008,0060)"], $0["Body Part Examined"]] }, [["MR", "BRAIN"], ["MR", ""]])
     }
 
     /// Values with a tab, line breaks, quotes, commas and non-ASCII text survive TSV and CSV: Python's

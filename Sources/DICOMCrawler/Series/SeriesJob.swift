@@ -224,9 +224,12 @@ public final class SeriesJob: Sendable {
         var cells: [String] = [root.escapedPath, g.folders.map { SeriesTable.folderCell(folderRel[$0]) }.joined(separator: ";"), String(g.files)]
         cells.reserveCapacity(4 + SeriesTable.valueTags.count + 3 + options.extraTags.count)
         if labels, let templates = options.templates?.templates {
+            // As the crawl matches a folder, for one of the series' folders: its path, then (when
+            // the label needs them) the first file's values.
             let matched = templates.filter { t in
-                guard g.folders.contains(where: { t.matchesPath(folderRel[$0]) }) else { return false }
-                return t.conditions.isEmpty || (!values.isEmpty && t.matchesValues { values[$0] })
+                g.folders.contains { f in
+                    t.matchesPath(folderRel[f]) && (!t.needsValues || (!values.isEmpty && t.matchesValues({ values[$0] }, path: folderRel[f])))
+                }
             }
             cells.append(matched.map(\.label).joined(separator: ";"))
         }

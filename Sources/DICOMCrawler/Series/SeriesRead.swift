@@ -71,12 +71,13 @@ extension SeriesJob {
     }
 
     /// Whether a name (with its terminating NUL) is the table's or one of its temporary files'
-    /// (`.NAME.PID.tmp`). Asked of every file: compares in place.
+    /// (`.NAME.HOST.PID.tmp`, `isTemporaryName`). Asked of every file: compares in place, and
+    /// makes the name only for one that starts as a temporary file of the table does.
     private func isOwnName(_ cName: [UInt8], _ table: PathBytes) -> Bool {
         let n = cName.count - 1, t = table.count
         if n == t { return cName.starts(with: table) }
         guard n > t + 6, cName[0] == UInt8(ascii: "."), cName[1...].starts(with: table), cName[t + 1] == UInt8(ascii: ".") else { return false }
-        return cName[(t + 2)..<(n - 4)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && cName[(n - 4)..<n].elementsEqual(".tmp".utf8)
+        return isTemporaryName(Array(cName.dropLast()), of: table)
     }
 
     /// Reads a chunk's files: each one's header once, with only the tags the table needs.

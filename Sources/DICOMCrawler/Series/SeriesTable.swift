@@ -20,10 +20,13 @@ enum SeriesTable {
     static let valueTags = tagsBeforeCounts + tagsAfterCounts
 
     /// The header: `DIR`, `Folders`, `Files`, `Labels` (with templates), the values, `Slices`,
-    /// `Frames`, `Volumes`, more values, then one column per extra tag; tags named by the standard.
+    /// `Frames`, `Volumes`, more values, then one column per extra tag; tags named by the standard
+    /// (an extra column whose name is taken gets its tag: `Modality (0008,0060)`).
     static func columns(labels: Bool, extraTags: [Tag]) -> [String] {
-        ["DIR", "Folders", "Files"] + (labels ? ["Labels"] : []) + tagsBeforeCounts.map(name) + ["Slices", "Frames", "Volumes"]
-            + tagsAfterCounts.map(name) + extraTags.map(name)
+        let fixed = ["DIR", "Folders", "Files"] + (labels ? ["Labels"] : []) + tagsBeforeCounts.map(name) + ["Slices", "Frames", "Volumes"]
+            + tagsAfterCounts.map(name)
+        // Named as the crawl names them: a name already taken (`--tags Modality`) gets its tag.
+        return fixed + CrawlTable.extraColumnNames(extraTags, after: fixed)
     }
 
     static func name(_ tag: Tag) -> String { DataDictionary.entry(for: tag)?.name ?? tag.description }

@@ -41,7 +41,8 @@ struct SeriesCommand: ParsableCommand {
               Repetition Time, Echo Time, Inversion Time, Flip Angle, Slice Thickness, Pixel \
             Spacing, Manufacturer, Manufacturer's Model Name, Study Instance UID, Series Instance \
             UID: the first file's values (from the functional groups when not at the top level)
-              then one column per --tags keyword, named by the standard's name.
+              then one column per --tags keyword or tag number, named by the standard's name (a \
+            name already taken gets its tag: 'Modality (0008,0060)').
 
             Rows are in chronological order: Study Date, then Series Date and Time, then Series \
             Number (as a number), then the UIDs; rows without a value after those with one.
@@ -65,7 +66,10 @@ struct SeriesCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A template file (JSON, as for the crawl): adds the Labels column.", valueName: "file"))
     var templates: String?
 
-    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords, comma-separated (e.g. BodyPartExamined,AccessionNumber).", valueName: "keywords"),
+    @Flag(name: .long, help: "With --templates: compare every label's path patterns without regard to case, as for the crawl.")
+    var ignoreCase = false
+
+    @Option(name: .long, help: ArgumentHelp("Extra columns: DICOM keywords or tag numbers, comma-separated (e.g. BodyPartExamined,AccessionNumber,0019,100C).", valueName: "keywords"),
             transform: KeywordList.parse)
     var tags: KeywordList?
 
@@ -73,13 +77,14 @@ struct SeriesCommand: ParsableCommand {
 
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to read") }
+        if ignoreCase && templates == nil { throw ValidationError("--ignore-case applies to --templates: give a template file") }
     }
 
     func run() throws {
         var templateSet: TemplateSet?
         if let templates {
             do {
-                templateSet = try TemplateSet.load(path: templates)
+                templateSet = try TemplateSet.load(path: templates, ignoreCase: ignoreCase)
             } catch let e as TemplateError {
                 printError("dicomcrawler: error: \(e)")
                 throw ExitCode(2)
