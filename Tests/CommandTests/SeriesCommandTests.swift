@@ -122,6 +122,13 @@ final class SeriesCommandTests: XCTestCase {
         XCTAssertEqual([t1["Rows"], t1["Columns"], t1["Modality"], t1["Study Date"], t1["Series Time"]], ["4", "3", "MR", "20240101", "101500"])
         XCTAssertEqual([t1["Study Instance UID"], t1["Series Instance UID"], dti["Series Instance UID"]], ["1.2.3", "1.2.3.1", "1.2.3.2"])
 
+        // Past the budget of frames held (16 million; here 5), frames are counted, not stacked.
+        let budget = try run(["export", "--max-frames-held", "5", "-o", "budget.tsv"], in: t)
+        XCTAssertEqual(budget.status, 0, budget.stderr)
+        XCTAssertTrue(budget.stderr.contains("2 series with frames counted but not stacked"), budget.stderr)
+        XCTAssertEqual(plainTSV(try t.read("budget.tsv")).rows.map { [$0["Slices"], $0["Frames"], $0["Volumes"]] },
+                       [["", "24", ""], ["", "14", ""]])
+
         // A second run finds the same table and keeps the file.
         let again = try run(["export"], in: t)
         XCTAssertEqual(again.status, 0)

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import DICOM
 import ModalityTemplates
+import Synchronization
 
 /// What a series inventory reads and writes.
 public struct SeriesOptions: Sendable {
@@ -19,6 +20,9 @@ public struct SeriesOptions: Sendable {
     public var jobs: Int
     /// Test hook: pause this long half-way through writing the table.
     public var testPauseInWriteMS: Int?
+    /// The most frames whose geometry is held at once (about 110 bytes each) to count slices and
+    /// volumes; series beyond it get their frames counted, and no slices or volumes.
+    public var maxFramesHeld = 16_000_000
 
     public init(output: String = "series.tsv", templates: TemplateSet? = nil, extraTags: [Tag] = [], walk: WalkOptions = WalkOptions(), jobs: Int = 1) {
         self.output = output
@@ -50,6 +54,8 @@ public final class SeriesJob: Sendable {
     /// The table's folder (canonical) and name, when it is a file: left out of the walk.
     let ownTable: (folder: PathBytes, name: PathBytes)?
     private let destination: SeriesOutput
+    /// Frames whose geometry is held, over all threads (`maxFramesHeld`).
+    let framesHeld = Atomic<Int>(0)
     /// Files a reading task takes at once (all from one folder).
     static let chunkSize = 64
 
@@ -142,6 +148,7 @@ public final class SeriesJob: Sendable {
         }
         for g in groups {
             report.directories[g.dir].series += 1
+            if g.geometryDropped { report.seriesNotStacked += 1 }
             if g.key.series.isEmpty { report.rowsWithoutSeriesUID += 1 }
             if g.values == nil, let damaged = g.damaged {
                 report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no file of the series could be read whole"))
@@ -252,7 +259,9 @@ final class SeriesGroup: @unchecked Sendable {
     /// The folders holding its files (numbered in walk order), each once.
     var folders: [Int] = []
     var files = 0
+    var frameCount = 0
     var frames: [FrameGeometry] = []
+    var geometryDropped = false
     var framesUnknown = false
     var values: [Tag: String]?
     var damaged: (values: [Tag: String], path: PathBytes)?
@@ -265,7 +274,11 @@ final class SeriesGroup: @unchecked Sendable {
     func add(_ s: ChunkSeries, folder: Int) {
         if folders.last != folder { folders.append(folder) }  // chunks come in walk order
         files += s.files
-        if frames.isEmpty { frames = s.frames } else { frames += s.frames }
+        frameCount += s.frameCount
+        if s.geometryDropped || geometryDropped {
+            geometryDropped = true
+            frames = []
+        } else if frames.isEmpty { frames = s.frames } else { frames += s.frames }
         if s.framesUnknown { framesUnknown = true }
         if values == nil { values = s.values }
         if damaged == nil { damaged = s.damaged }
@@ -278,10 +291,10 @@ final class SeriesGroup: @unchecked Sendable {
     /// same SOP Instance UID and frame) count in the frames, not in the slices and volumes.
     func counts() -> (slices: Int?, frames: Int?, volumes: Int?) {
         guard !framesUnknown else { return (nil, nil, nil) }
-        guard !frames.isEmpty else { return (nil, 0, nil) }
+        guard frameCount > 0, !geometryDropped else { return (nil, frameCount, nil) }
         // Without a position and an orientation on every frame there is no stack by position.
         guard !frames.contains(where: { $0.x.isNaN || $0.rx.isNaN }),
-              let shape = ScanPlanner.stackShape(ofSeries: frames.map(\.sliceHeader)) else { return (nil, frames.count, nil) }
-        return (shape.slices, frames.count, shape.volumes)
+              let shape = ScanPlanner.stackShape(ofSeries: frames.map(\.sliceHeader)) else { return (nil, frameCount, nil) }
+        return (shape.slices, frameCount, shape.volumes)
     }
 }

@@ -29,8 +29,11 @@ struct FileChunk {
 struct ChunkSeries {
     let key: SeriesKey
     var files = 0
-    /// Every frame of every file with an image.
+    /// Every frame of every file with an image: their count, and their geometry unless the job's
+    /// budget of frames held was spent (`geometryDropped`).
+    var frameCount = 0
     var frames: [FrameGeometry] = []
+    var geometryDropped = false
     /// A damaged file held no pixel data element: how many frames it has is not known.
     var framesUnknown = false
     /// The rendered values of the first file read whole.
@@ -166,12 +169,17 @@ extension SeriesJob {
             if !multiFrame {
                 // One frame for an image (the Image Pixel module: Rows), none for other files.
                 if ds[SeriesTag.rows] != nil {
-                    result.series[i].frames.append(singleFrame(ds))
+                    result.series[i].frameCount += 1
+                    if keepsGeometry(1, &result.series[i]) { result.series[i].frames.append(singleFrame(ds)) }
                 } else if !whole {
                     result.series[i].framesUnknown = true
                 }
             } else if ds[.pixelData] != nil || ds[.floatPixelData] != nil || ds[.doubleFloatPixelData] != nil {
-                for h in SliceHeader.headers(of: ds, dirIndex: 0, path: "") { result.series[i].frames.append(FrameGeometry(h)) }
+                let headers = SliceHeader.headers(of: ds, dirIndex: 0, path: "")
+                result.series[i].frameCount += headers.count
+                if keepsGeometry(headers.count, &result.series[i]) {
+                    for h in headers { result.series[i].frames.append(FrameGeometry(h)) }
+                }
             } else if !whole {
                 result.series[i].framesUnknown = true
             }
@@ -184,6 +192,17 @@ extension SeriesJob {
             }
         }
         return result
+    }
+
+    /// Whether `n` more frames' geometry may be held: memory grows with the frames of the tree (a
+    /// hostile file of tiny frames makes many from few bytes), so at most `maxFramesHeld` are held
+    /// in all; past that a series keeps counting its frames but no longer stacks them.
+    private func keepsGeometry(_ n: Int, _ series: inout ChunkSeries) -> Bool {
+        if series.geometryDropped { return false }
+        if framesHeld.add(n, ordering: .relaxed).newValue <= options.maxFramesHeld { return true }
+        series.geometryDropped = true
+        series.frames = []
+        return false
     }
 
     /// Bytes read from the start of each file at once: most headers reach the last element the

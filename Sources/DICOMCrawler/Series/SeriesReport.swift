@@ -57,6 +57,8 @@ public struct SeriesReport: Sendable {
     public var symlinksNotFollowed = 0
     /// Rows of files without a Series Instance UID (one per folder and Study Instance UID).
     public var rowsWithoutSeriesUID = 0
+    /// Series whose frames were counted but not stacked: the job held `maxFramesHeld` frames already.
+    public var seriesNotStacked = 0
     /// The file already held exactly this table, so it was kept as it was.
     public var tableUnchanged = false
     /// Why the table could not be written; nil when it was.

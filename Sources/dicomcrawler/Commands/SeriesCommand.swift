@@ -75,6 +75,9 @@ struct SeriesCommand: ParsableCommand {
 
     @OptionGroup var common: WalkingOptions
 
+    @Option(name: .long, help: .hidden)
+    var maxFramesHeld = SeriesOptions(output: "").maxFramesHeld
+
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to read") }
         if ignoreCase && templates == nil { throw ValidationError("--ignore-case applies to --templates: give a template file") }
@@ -92,6 +95,7 @@ struct SeriesCommand: ParsableCommand {
         }
         var options = SeriesOptions(output: output, templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs)
         options.testPauseInWriteMS = TestHooks.pauseInWriteMS
+        options.maxFramesHeld = maxFramesHeld
         let job: SeriesJob
         do {
             job = try SeriesJob(options: options, inputs: directories)
@@ -132,6 +136,9 @@ struct SeriesCommand: ParsableCommand {
         }
         if r.rowsWithoutSeriesUID > 0 {
             lines.append("  \(plural(r.rowsWithoutSeriesUID, "row")) for files without a Series Instance UID (one per folder and study; Series Instance UID empty)")
+        }
+        if r.seriesNotStacked > 0 {
+            lines.append("  \(r.seriesNotStacked) series with frames counted but not stacked (no Slices, Volumes): more than \(maxFramesHeld) frames in the tree")
         }
         for l in r.loops { lines.append("  note: \(l.path): \(l.message)") }
         if r.symlinksNotFollowed > 0 { lines.append("  \(r.symlinksNotFollowed) symlinked folder(s) not followed (use --follow-symlinks)") }
