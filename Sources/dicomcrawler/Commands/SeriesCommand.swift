@@ -81,6 +81,7 @@ struct SeriesCommand: ParsableCommand {
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to read") }
         if ignoreCase && templates == nil { throw ValidationError("--ignore-case applies to --templates: give a template file") }
+        if maxFramesHeld < 0 { throw ValidationError("--max-frames-held must be 0 or more") }
     }
 
     func run() throws {
