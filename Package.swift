@@ -46,6 +46,7 @@ let package = Package(
         .executableTarget(name: "pixel-bench", dependencies: ["DICOM", "DICOMTestSupport"], path: "Benchmarks/pixel-bench"),
         .executableTarget(name: "export-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/export-bench",
                           exclude: ["old_tool.py"]),
+        .executableTarget(name: "series-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/series-bench"),
         .executableTarget(name: "codec-bench", dependencies: ["DICOM", "DICOMTestSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/codec-bench"),
         .executableTarget(name: "make-examples", dependencies: ["DICOM", "DICOMTestSupport"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),

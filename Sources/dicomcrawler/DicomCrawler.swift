@@ -15,6 +15,7 @@ struct DicomCrawler: ParsableCommand {
             Examples:
               dicomcrawler --templates templates/modal-templates.json examples/subj-01
               dicomcrawler tags /archive -o dicom_data.csv
+              dicomcrawler series /data/sub-* -o series.tsv
               dicomcrawler sort /media/cdrom --into /data/sorted
               dicomcrawler dump --json IM0001.dcm
 
@@ -22,7 +23,7 @@ struct DicomCrawler: ParsableCommand {
             (the rest is done); 2 usage error (bad option, argument, template file or pattern).
             """,
         version: dicomcrawlerVersion,
-        subcommands: [CrawlCommand.self, TagsCommand.self, SortCommand.self, ExportCommand.self, Dump.self],
+        subcommands: [CrawlCommand.self, TagsCommand.self, SeriesCommand.self, SortCommand.self, ExportCommand.self, Dump.self],
         defaultSubcommand: CrawlCommand.self)
 
     /// Like ArgumentParser's `main()`, but usage errors exit with status 2, as Unix tools do, and a

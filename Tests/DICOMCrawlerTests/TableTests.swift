@@ -172,6 +172,18 @@ final class TableSinkTests: XCTestCase {
         XCTAssertEqual(csv.bytes, [])
     }
 
+    func testTSVSinkQuotesTabsLineBreaksAndQuotesOnly() {
+        var tsv = TSVSink()
+        tsv.begin(columns: ["DIR", "A"])
+        tsv.row(["with,comma", "tab\there"])
+        tsv.row(["q\"uote", "cr\rlf\n"])
+        tsv.row(["", "\u{00E9}t\u{00E9} 'x'"])
+        XCTAssertEqual(text(tsv), "DIR\tA\nwith,comma\t\"tab\there\"\n\"q\"\"uote\"\t\"cr\rlf\n\"\n\t\u{00E9}t\u{00E9} 'x'\n")
+        XCTAssertFalse(TSVSink.holdsDocuments)
+        tsv.removeAll()
+        XCTAssertEqual(tsv.bytes, [])
+    }
+
     func testJSONLinesSinkRowsAndDocuments() {
         var sink = JSONLinesSink()
         sink.begin(columns: ["DicomPath", "Patient ID (0010,0020)", "Empty"])

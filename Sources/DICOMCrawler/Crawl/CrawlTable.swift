@@ -24,8 +24,14 @@ enum CrawlTable {
     /// The header: the fixed columns, then each extra tag by the standard's name; a name already
     /// taken (`--tags Modality` beside the label column `Modality`) gets its tag: `Modality (0008,0060)`.
     static func columns(extraTags: [Tag]) -> [String] {
-        var names = header
-        var used = Set(header)
+        header + extraColumnNames(extraTags, after: header)
+    }
+
+    /// The names of extra tag columns that follow the columns `fixed`, as `columns(extraTags:)`
+    /// names them (the series table names its extra columns the same way).
+    static func extraColumnNames(_ extraTags: [Tag], after fixed: [String]) -> [String] {
+        var names: [String] = []
+        var used = Set(fixed)
         for tag in extraTags {
             var name = DataDictionary.entry(for: tag)?.name ?? tag.description
             if used.contains(name) && !name.hasSuffix(tag.description) { name += " \(tag.description)" }

@@ -44,6 +44,20 @@ public enum ScanPlanner {
         let planner = Planner(headers)
         return planner.run()
     }
+
+    /// How the export stacks the slices of one series (all `headers`, whatever their UIDs): the
+    /// positions and the volumes when they make one scan ordered by position (where `plan` of the
+    /// series gives one plan with `order == .position`, its `slicesPerVolume` and `volumes`), else
+    /// nil. Steps 2 and 4 only: nothing is ordered or collected into a plan.
+    public static func stackShape(ofSeries headers: [SliceHeader]) -> (slices: Int, volumes: Int)? {
+        guard !headers.isEmpty else { return nil }
+        let planner = Planner(headers)
+        let parts = planner.split(Array(planner.headers.indices))
+        guard parts.count == 1 else { return nil }
+        var notes: [String] = []
+        guard let stack = planner.stackByPosition(parts[0].members, notes: &notes) else { return nil }
+        return (stack.positions.count, stack.positions.first?.count ?? 0)
+    }
 }
 
 /// A series: the files with one Series Instance UID, or one file without.

@@ -1,5 +1,5 @@
 // Output: tables as bytes. A `TableSink` turns a header and rows into one format's bytes (CSV after
-// RFC 4180, JSON lines); a new output format is one new file with one new sink and a `TableFormat` case.
+// RFC 4180, TSV, JSON lines); a new output format is one new file with one new sink and a `TableFormat` case.
 import DICOM
 
 /// One output format of a table. It is given the column names once, then rows; the job takes the

@@ -91,7 +91,7 @@ enum TableOutput: Equatable {
     /// The descriptor a path names when it is (a symlink chain ending in) `/proc/self/fd/N` or
     /// `/dev/fd/N` and N is open here: opening it anew would start a file that the shell opened for
     /// appending (`>> log`) at its beginning.
-    private static func inheritedDescriptor(_ path: PathBytes) -> Int32? {
+    static func inheritedDescriptor(_ path: PathBytes) -> Int32? {
         var current = path
         for _ in 0..<16 {
             for prefix in ["/proc/self/fd/", "/dev/fd/"] where current.starts(with: prefix.utf8) {

@@ -29,6 +29,9 @@ struct ParallelFolderWalk<Result> {
     /// `slowListing` seconds to list: a cold cache or a network file system), to keep more requests
     /// in flight; on a warm cache they stay idle, so the warm run costs what `threads` threads cost.
     var ioThreads = 0
+    /// Hand each root itself to `visit` too (with an empty relative path), not only the folders
+    /// below it: for jobs that read the files directly in a DIR.
+    var visitsRoots = false
     static var slowListing: Double { 0.001 }
     static var slowListings: Int { 8 }
 
@@ -66,6 +69,7 @@ struct ParallelFolderWalk<Result> {
     func walk(_ roots: [PathBytes], visit: @escaping @Sendable (_ root: Int, _ rel: PathBytes, _ dir: OpenDirectory) -> Result?) -> [Root] {
         let shared = Shared(roots.indices.reversed().map { Task(root: $0, rel: []) })
         let includeHidden = options.includeHidden
+        let visitsRoots = visitsRoots
         let base = max(1, threads)
         runThreads(max(base, ioThreads)) {
             var mine: [Found] = []
@@ -113,7 +117,7 @@ struct ParallelFolderWalk<Result> {
                         case .file, .other: break
                         }
                     }
-                    let result = task.rel.isEmpty ? nil : visit(task.root, task.rel, dir)
+                    let result = task.rel.isEmpty && !visitsRoots ? nil : visit(task.root, task.rel, dir)
                     mine.append(Found(root: task.root, rel: task.rel, result: result, symlinks: symlinks))
                 } catch {
                     mine.append(Found(root: task.root, rel: task.rel, problem: error))
