@@ -4,8 +4,9 @@
 # of non-DICOM files), libgdcm-dev (JPEG, JPEG-LS, JPEG 2000 frames), libhdf5-dev (HDF5 output),
 # libdeflate-dev (the chunks HDF5 stores, compressed on the worker threads);
 # for the tests: libgdcm-tools and dcmtk (gdcmconv, dcmcjpeg, dcmcjpls, dcmcrle re-encode fixtures),
-# libopenjp2-tools (opj_compress), hdf5-tools (h5dump), python3-h5py (h5py reads the output back)
-# and parallel (GNU parallel runs export shards at once).
+# libopenjp2-tools (opj_compress), hdf5-tools (h5dump), python3-h5py (h5py reads the output back),
+# python3-pandas (the series table read back as its users read it) and parallel (GNU parallel runs
+# export shards at once).
 set -euo pipefail
 installed() {
   pkg-config --exists zlib libmagic hdf5-serial libdeflate 2>/dev/null || return 1
@@ -14,7 +15,7 @@ installed() {
   for tool in gdcmconv dcmcjpeg dcmcjpls dcmcrle opj_compress h5dump parallel; do
     command -v "$tool" >/dev/null 2>&1 || return 1
   done
-  /usr/bin/python3 -c 'import h5py' >/dev/null 2>&1 || return 1
+  /usr/bin/python3 -c 'import h5py, pandas' >/dev/null 2>&1 || return 1
 }
 if installed; then
   exit 0
@@ -24,5 +25,5 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq pkg-config zlib1g-dev libmagic-dev libgdcm-dev libhdf5-dev libdeflate-dev \
-  libgdcm-tools dcmtk libopenjp2-tools hdf5-tools python3-h5py parallel >/dev/null
+  libgdcm-tools dcmtk libopenjp2-tools hdf5-tools python3-h5py python3-pandas parallel >/dev/null
 installed
