@@ -163,4 +163,24 @@ final class CrawlMatchingTests: XCTestCase {
         XCTAssertEqual(regex.status, 2, regex.stderr)
         XCTAssertTrue(regex.stderr.contains("t.json:3:35: \"SeriesDescription\" of label \"R\": \"re:(rest\": not a regular expression"), regex.stderr)
     }
+
+    /// DICOM files lying in the DIR itself (a flat export): a row with --all (Path = DIR), and named
+    /// as "." when no label takes them; in both walks (with and without --follow-symlinks).
+    func testFilesInTheDIRItself() throws {
+        let t = try FixtureTree()
+        try t.write("flat/1.dcm", dicomFile(id: "ROOT"))
+        try t.write("flat/sub/1.dcm", dicomFile(id: "SUB"))
+        try t.write("t.json", text: #"{"SUB": ["sub"]}"#)
+        for follow in [[], ["--follow-symlinks"]] {
+            let all = try runTool(follow + ["--all", "flat"], cwd: t.path)
+            XCTAssertEqual(all.status, 0, all.stderr)
+            let rows = try parseCSV(try t.read("flat/modal_data.csv")).rows
+            XCTAssertEqual(rows.map { [$0[1], $0[2], $0[5]] }, [["flat", "1", "ROOT"], ["flat/sub", "1", "SUB"]], "\(follow)")
+            let strict = try runTool(follow + ["--strict", "--templates", "t.json", "--report", "r.json", "flat"], cwd: t.path)
+            XCTAssertEqual(strict.status, 1, strict.stderr)
+            XCTAssertTrue(strict.stderr.contains("1 folder holding DICOM files matched no label: ."), "\(follow): \(strict.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(try t.read("r.json").utf8)) as! [String: Any]
+            XCTAssertEqual((json["directories"] as! [[String: Any]])[0]["unmatched"] as! [String], ["flat"], "\(follow)")
+        }
+    }
 }

@@ -125,6 +125,9 @@ public final class CrawlJob: Sendable {
         let active = directories.indices.filter { sameAs[$0] == nil }
         var walk = ParallelFolderWalk<(labels: [Int], scan: FolderScan)>(options: options.walk, threads: options.jobs)
         walk.ioThreads = options.ioThreads
+        // The DIR itself is a folder too: DICOM files lying in it get a row with --all (or a label
+        // without path patterns), and are reported when no label takes them.
+        walk.visitsRoots = true
         let results = walk.walk(active.map { roots[$0] }) { r, rel, dir in
             let labels = templates.indices.filter { templates[$0].matchesPath(rel) }
             guard let scan = self.examine(dir, joinPath(roots[active[r]], rel), rel: rel, labels: labels, progress) else { return nil }
@@ -212,6 +215,7 @@ public final class CrawlJob: Sendable {
         var w = WalkedDirectory(report: CrawlReport(directory: dir, outputPath: outputPath(root).pathString), root: root, folders: [])
         // Every folder is kept: one that no label names is still looked at for DICOM files (they are
         // reported, or given a row with --all).
+        w.folders.append(([], templates.indices.filter { templates[$0].matchesPath([]) }))  // the DIR itself
         switch FileWalk.folders(under: root, options: options.walk, keep: { rel in
             w.folders.append((rel, templates.indices.filter { templates[$0].matchesPath(rel) }))
             return true
