@@ -479,3 +479,31 @@ final class SeriesCommandTests: XCTestCase {
         XCTAssertEqual(none.status, 2)
     }
 }
+
+/// Matching that says what it did, for series: those no label took and those several took, in the
+/// summary, `--report` (JSON) and `--strict`.
+final class SeriesMatchingTests: XCTestCase {
+    func testUnmatchedAndAmbiguousSeries() throws {
+        let t = try FixtureTree()
+        // A flat export of three series: T1, a resting-state series ("REST1" holds "T1"), a localizer.
+        try t.write("d/flat/1.dcm", seriesFile(series: "1.1", description: "T1_MPRAGE"))
+        try t.write("d/flat/2.dcm", seriesFile(series: "1.2", description: "REST1_SMS"))
+        try t.write("d/flat/3.dcm", seriesFile(series: "1.3", description: "localizer"))
+        try t.write("t.json", text: #"{"T1": {"SeriesDescription": ["*T1*"]}, "REST": {"SeriesDescription": ["rest*"]}}"#)
+        let r = try runTool(["series", "--templates", "t.json", "--report", "m.json", "d", "-o", "s.tsv"], cwd: t.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 series matched no label: d: flat (localizer)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 series matched several labels: d: flat (REST1_SMS) [T1, REST]"), r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(try t.read("m.json").utf8)) as! [String: Any]
+        XCTAssertEqual((json["unmatched"] as! [[String: Any]]).map { $0["seriesInstanceUID"] as! String }, ["1.3"])
+        XCTAssertEqual((json["ambiguous"] as! [[String: Any]]).map { $0["labels"] as! [String] }, [["T1", "REST"]])
+        let strict = try runTool(["series", "-q", "--strict", "--templates", "t.json", "d", "-o", "s.tsv"], cwd: t.path)
+        XCTAssertEqual(strict.status, 1, strict.stderr)
+        XCTAssertTrue(strict.stderr.contains("--strict: 1 series got no label, 1 got several"), strict.stderr)
+        try t.write("u.json", text: #"{"T1": {"SeriesDescription": ["*T1*"], "exclude": {"SeriesDescription": ["rest*"]}}, "REST": {"SeriesDescription": ["rest*"]}, "LOC": {"SeriesDescription": ["loc*"]}}"#)
+        let fixed = try runTool(["series", "-q", "--strict", "--templates", "u.json", "d", "-o", "s.tsv"], cwd: t.path)
+        XCTAssertEqual(fixed.status, 0, fixed.stderr)
+        let bad = try runTool(["series", "--strict", "d", "-o", "s.tsv"], cwd: t.path)
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+    }
+}

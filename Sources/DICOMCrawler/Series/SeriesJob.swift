@@ -230,6 +230,7 @@ public final class SeriesJob: Sendable {
         let counts = g.counts()
         var cells: [String] = [root.escapedPath, g.folders.map { SeriesTable.folderCell(folderRel[$0]) }.joined(separator: ";"), String(g.files)]
         cells.reserveCapacity(4 + SeriesTable.valueTags.count + 3 + options.extraTags.count)
+        var labelled: [String]? = nil
         if labels, let templates = options.templates?.templates {
             // As the crawl matches a folder, for one of the series' folders: its path, then (when
             // the label needs them) the first file's values.
@@ -239,6 +240,7 @@ public final class SeriesJob: Sendable {
                 }
             }
             cells.append(matched.map(\.label).joined(separator: ";"))
+            labelled = matched.map(\.label)
         }
         cells += SeriesTable.tagsBeforeCounts.map(value)
         cells += [counts.slices, counts.frames, counts.volumes].map { $0.map(String.init) ?? "" }
@@ -248,7 +250,7 @@ public final class SeriesJob: Sendable {
             cells: cells,
             key: SeriesTable.SortKey(studyDate: value(.studyDate), seriesDate: value(SeriesTag.seriesDate),
                                      seriesTime: value(SeriesTag.seriesTime), seriesNumber: value(.seriesNumber)),
-            studyUID: g.key.study, seriesUID: g.key.series, firstFolder: g.folders.first ?? 0)
+            studyUID: g.key.study, seriesUID: g.key.series, firstFolder: g.folders.first ?? 0, labels: labelled)
     }
 }
 

@@ -1,3 +1,4 @@
+import DICOM
 import Synchronization
 
 /// Why a series inventory could not start (nothing was read or written).
@@ -22,6 +23,14 @@ public struct SeriesRow: Sendable {
     let seriesUID: String
     /// The first folder holding the series, numbered in walk order over all DIRs.
     let firstFolder: Int
+    /// With templates: the labels that took the series (empty: none); nil without templates.
+    public let labels: [String]?
+
+    /// How the summary and `--report` name a series: its DIR, folders and Series Description.
+    public func name(columns: [String]) -> String {
+        let description = columns.firstIndex(of: "Series Description").map { cells[$0] } ?? ""
+        return cells[0] + ": " + cells[1] + (description.isEmpty ? "" : " (\(description))")
+    }
 }
 
 /// What became of one DIR of the command line.
@@ -77,4 +86,30 @@ public final class SeriesProgress: Sendable {
     public let filesRead = Atomic<Int>(0)
     public let walked = Atomic<Bool>(false)
     public init() {}
+}
+
+extension SeriesReport {
+    /// Series (with templates) that no label took, in table order.
+    public var unmatchedSeries: [SeriesRow] { rows.filter { $0.labels?.isEmpty == true } }
+    /// Series that several labels took.
+    public var ambiguousSeries: [SeriesRow] { rows.filter { ($0.labels?.count ?? 0) > 1 } }
+
+    /// What was matched, as JSON (written atomically): the unmatched and the ambiguous series.
+    public func writeMatchJSON(to path: String) throws(CrawlReport.WriteError) {
+        func q(_ s: String) -> String { JSONText.quote(s) }
+        func series(_ r: SeriesRow) -> String {
+            var fields = ["\"name\": \(q(r.name(columns: columns)))", "\"directory\": \(q(r.cells[0]))", "\"folders\": \(q(r.cells[1]))",
+                          "\"studyInstanceUID\": \(q(r.studyUID))", "\"seriesInstanceUID\": \(q(r.seriesUID))"]
+            if let labels = r.labels, labels.count > 1 { fields.append("\"labels\": [" + labels.map(q).joined(separator: ", ") + "]") }
+            return "    {" + fields.joined(separator: ", ") + "}"
+        }
+        let text = "{\n  \"table\": \(q(output)),\n  \"series\": \(rows.count),\n"
+            + "  \"unmatched\": [\n" + unmatchedSeries.map(series).joined(separator: ",\n") + "\n  ],\n"
+            + "  \"ambiguous\": [\n" + ambiguousSeries.map(series).joined(separator: ",\n") + "\n  ]\n}\n"
+        do throws(Errno) {
+            try writeFileAtomically(Array(path.utf8), Array(text.utf8), keepIfSame: true)
+        } catch {
+            throw CrawlReport.WriteError(description: error.text)
+        }
+    }
 }

@@ -73,6 +73,12 @@ struct SeriesCommand: ParsableCommand {
             transform: KeywordList.parse)
     var tags: KeywordList?
 
+    @Flag(name: .long, help: "With --templates: exit with status 1 when a series got no label, or several labels took one.")
+    var strict = false
+
+    @Option(name: .long, help: ArgumentHelp("With --templates: write the series no label took and those several took as JSON.", valueName: "file"))
+    var report: String?
+
     @OptionGroup var common: WalkingOptions
 
     @Option(name: .long, help: .hidden)
@@ -81,6 +87,8 @@ struct SeriesCommand: ParsableCommand {
     func validate() throws {
         if directories.isEmpty { throw ValidationError("give at least one directory to read") }
         if ignoreCase && templates == nil { throw ValidationError("--ignore-case applies to --templates: give a template file") }
+        if (strict || report != nil) && templates == nil { throw ValidationError("--strict and --report apply to --templates: give a template file") }
+        if let report, report.isEmpty || report.hasSuffix("/") { throw ValidationError("--report must name a file") }
         if maxFramesHeld < 0 { throw ValidationError("--max-frames-held must be 0 or more") }
     }
 
@@ -119,12 +127,33 @@ struct SeriesCommand: ParsableCommand {
             if let first = d.sameAs, !common.quiet { printError("\(d.directory): the same folder as \(first), given before: read once") }
         }
         if !common.quiet { printError(summary(report)) }
+        // Matching that says what it did, as the crawl's.
+        let unmatched = report.unmatchedSeries, ambiguous = report.ambiguousSeries
+        var matchFailed = false
+        if !common.quiet || strict {
+            let shown = 5
+            func listed(_ names: [String]) -> String {
+                names.prefix(shown).map(printable).joined(separator: ", ") + (names.count > shown ? ", and \(names.count - shown) more" : "")
+            }
+            if !unmatched.isEmpty { printError("  \(unmatched.count) series matched no label: " + listed(unmatched.map { $0.name(columns: report.columns) })) }
+            if !ambiguous.isEmpty { printError("  \(ambiguous.count) series matched several labels: " + listed(ambiguous.map { "\($0.name(columns: report.columns)) [\(($0.labels ?? []).joined(separator: ", "))]" })) }
+        }
+        if let path = self.report {
+            do { try report.writeMatchJSON(to: path) } catch {
+                printError("dicomcrawler: error: cannot write --report \(path): \(error)")
+                matchFailed = true
+            }
+        }
+        if strict && (!unmatched.isEmpty || !ambiguous.isEmpty) {
+            printError("dicomcrawler: --strict: \(unmatched.count) series got no label, \(ambiguous.count) got several")
+            matchFailed = true
+        }
         for u in report.unreadable { printError("  unreadable: \(u.path): \(u.reason)") }
         for d in report.valuesFromDamagedFiles { printError("  values from a damaged file: \(d.path) (\(d.reason))") }
         for p in report.problems { printError("  problem: \(p.path): \(p.message)") }
         if let e = report.writeError { printError("dicomcrawler: error: \(e)") }
         if let e = job.magicLoadError { printError("dicomcrawler: warning: libmagic could not be loaded (\(e)); non-DICOM files are counted as 'unknown'") }
-        withExtendedLifetime((job, report)) { exitKeepingMemory(report.failed ? 1 : 0) }
+        withExtendedLifetime((job, report)) { exitKeepingMemory(report.failed || matchFailed ? 1 : 0) }
     }
 
     func summary(_ r: SeriesReport) -> String {
