@@ -38,13 +38,7 @@ extension CrawlJob {
     func holdsDICOM(_ dir: OpenDirectory) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         for entry in dir.entries {
-            if !options.walk.includeHidden && entry.isHidden { continue }
-            switch entry.kind {
-            case .file: break
-            case .symlink:
-                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-            case .directory, .other: continue
-            }
+            guard dir.isRegularFile(entry, includeHidden: options.walk.includeHidden) else { continue }
             guard let fd = try? dir.openEntry(entry) else { continue }
             defer { close(fd) }
             guard let n = try? readPrefix(fd, into: &buffer), n > 0 else { continue }
@@ -71,13 +65,7 @@ extension CrawlJob {
         let scan = FolderScan()
         var buffer = [UInt8](repeating: 0, count: 4096)
         for entry in dir.entries {
-            if !options.walk.includeHidden && entry.isHidden { continue }
-            switch entry.kind {
-            case .file: break
-            case .symlink:
-                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-            case .directory, .other: continue
-            }
+            guard dir.isRegularFile(entry, includeHidden: options.walk.includeHidden) else { continue }
             scan.filesExamined += 1
             func path() -> PathBytes { joinPath(folder, entry.name) }  // only for messages
             let fd: Int32

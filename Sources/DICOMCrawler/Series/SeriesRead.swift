@@ -57,13 +57,7 @@ extension SeriesJob {
         var names: [[UInt8]] = []
         var own: Bool?  // whether this folder holds our table (asked only when a name matches)
         for entry in dir.entries {
-            if !options.walk.includeHidden && entry.isHidden { continue }
-            switch entry.kind {
-            case .file: break
-            case .symlink:
-                guard let st = dir.statEntry(entry), st.st_mode & S_IFMT == S_IFREG else { continue }
-            case .directory, .other: continue
-            }
+            guard dir.isRegularFile(entry, includeHidden: options.walk.includeHidden) else { continue }
             if let table = ownTable, isOwnName(entry.cName, table.name) {
                 if own == nil { own = canonicalPath(folder) == table.folder }
                 if own == true { continue }

@@ -92,6 +92,19 @@ final class OpenDirectory {
         }
     }
 
+    /// Whether an entry is a regular file a job reads: a file, or a symlink to one (stat'ed only
+    /// then); a dot-file only with `includeHidden`.
+    func isRegularFile(_ entry: DirectoryEntry, includeHidden: Bool) -> Bool {
+        if !includeHidden && entry.isHidden { return false }
+        switch entry.kind {
+        case .file: return true
+        case .symlink:
+            guard let st = statEntry(entry) else { return false }
+            return st.st_mode & S_IFMT == S_IFREG
+        case .directory, .other: return false
+        }
+    }
+
     /// `stat` of an entry, following symlinks.
     func statEntry(_ entry: DirectoryEntry) -> Glibc.stat? {
         var st = Glibc.stat()
