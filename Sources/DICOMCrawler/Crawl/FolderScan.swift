@@ -37,8 +37,10 @@ extension CrawlJob {
     /// files in name order until the first one; no header is read, no libmagic asked.
     func holdsDICOM(_ dir: OpenDirectory) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
+        let ownTable = Array(options.outputName.utf8)
         for entry in dir.entries {
-            guard dir.isRegularFile(entry, includeHidden: options.walk.includeHidden) else { continue }
+            // The crawl's own table (in every DIR it wrote to) is not read again to learn that.
+            guard dir.isRegularFile(entry, includeHidden: options.walk.includeHidden), entry.name != ownTable else { continue }
             guard let fd = try? dir.openEntry(entry) else { continue }
             defer { close(fd) }
             guard let n = try? readPrefix(fd, into: &buffer), n > 0 else { continue }
