@@ -505,5 +505,15 @@ final class SeriesMatchingTests: XCTestCase {
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
         let bad = try runTool(["series", "--strict", "d", "-o", "s.tsv"], cwd: t.path)
         XCTAssertEqual(bad.status, 2, bad.stderr)
+        // --report never replaces an input, the template file or the table.
+        let dicom = try Data(contentsOf: t.root.appendingPathComponent("d/flat/1.dcm"))
+        for (args, message) in [(["--report", "d/flat/1.dcm"], "--report d/flat/1.dcm is inside d, which is being read"),
+                                (["--report", "t.json"], "--report t.json is the template file"),
+                                (["--report", "s.tsv"], "--report s.tsv is the table (-o)")] {
+            let r = try runTool(["series", "--templates", "t.json"] + args + ["d", "-o", "s.tsv"], cwd: t.path)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try Data(contentsOf: t.root.appendingPathComponent("d/flat/1.dcm")), dicom)
     }
 }

@@ -296,29 +296,12 @@ public final class CrawlJob: Sendable {
         return last
     }
 
-    /// Why extra outputs (`--report`, `--combined`, as (option, path) pairs) cannot be written where
-    /// they are asked for: the same file twice, the template file, a DIR's table, or a file inside a
-    /// DIR that is being read (a DICOM file there would be replaced). Nil when they can.
+    /// Why extra outputs (`--report`, `--combined`) cannot be written where they are asked for (see
+    /// `outputConflict(_:templates:directories:tables:)`), with each DIR's table among the files
+    /// they must not be.
     public func outputConflict(_ outputs: [(option: String, path: String)], templates: String?, directories: [String]) -> String? {
-        /// The file a path names: its folder resolved, its name as given.
-        func identity(_ path: String) -> PathBytes {
-            let p = absolutePath(trimTrailingSlashes(Array(path.utf8)))
-            return joinPath(canonicalPath(parentPath(p)), lastComponent(p))
-        }
-        let dirs = directories.map { canonicalPath(absolutePath(trimTrailingSlashes(Array($0.utf8)))) }
-        let tables = directories.map { identity(outputPath(trimTrailingSlashes(Array($0.utf8))).pathString) }
-        for (i, o) in outputs.enumerated() {
-            let id = identity(o.path)
-            for earlier in outputs[..<i] where identity(earlier.path) == id {
-                return "\(earlier.option) and \(o.option) name the same file (\(o.path))"
-            }
-            if let templates, identity(templates) == id { return "\(o.option) \(o.path) is the template file" }
-            if let d = tables.firstIndex(of: id) { return "\(o.option) \(o.path) is the table of \(directories[d])" }
-            if let d = dirs.firstIndex(where: { isInside(id, $0) }) {
-                return "\(o.option) \(o.path) is inside \(directories[d]), which is being read: write it outside the DIRs"
-            }
-        }
-        return nil
+        DICOMCrawler.outputConflict(outputs, templates: templates, directories: directories,
+                                    tables: directories.map { (outputPath(trimTrailingSlashes(Array($0.utf8))).pathString, "the table of \($0)") })
     }
 
     /// `subjectName` of a DIR as given, as text (the combined table's Subject).

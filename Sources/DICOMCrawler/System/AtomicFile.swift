@@ -99,3 +99,29 @@ func isTemporaryName(_ name: PathBytes, of own: PathBytes) -> Bool {
     let pid = middle[(dot + 1)...]
     return !pid.isEmpty && pid.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
 }
+
+/// Why outputs a command writes beside its main one (as (option, path) pairs) cannot be written where
+/// they are asked for: the same file twice, the template file, one of `tables` (path, what it is), or
+/// a file inside a DIR that is being read (a DICOM file there would be replaced). Nil when they can.
+public func outputConflict(_ outputs: [(option: String, path: String)], templates: String?, directories: [String],
+                           tables: [(path: String, what: String)]) -> String? {
+    /// The file a path names: its folder resolved, its name as given.
+    func identity(_ path: String) -> PathBytes {
+        let p = absolutePath(trimTrailingSlashes(Array(path.utf8)))
+        return joinPath(canonicalPath(parentPath(p)), lastComponent(p))
+    }
+    let dirs = directories.map { canonicalPath(absolutePath(trimTrailingSlashes(Array($0.utf8)))) }
+    let tableIDs = tables.map { identity($0.path) }
+    for (i, o) in outputs.enumerated() {
+        let id = identity(o.path)
+        for earlier in outputs[..<i] where identity(earlier.path) == id {
+            return "\(earlier.option) and \(o.option) name the same file (\(o.path))"
+        }
+        if let templates, identity(templates) == id { return "\(o.option) \(o.path) is the template file" }
+        if let t = tableIDs.firstIndex(of: id) { return "\(o.option) \(o.path) is \(tables[t].what)" }
+        if let d = dirs.firstIndex(where: { isInside(id, $0) }) {
+            return "\(o.option) \(o.path) is inside \(directories[d]), which is being read: write it outside the DIRs"
+        }
+    }
+    return nil
+}

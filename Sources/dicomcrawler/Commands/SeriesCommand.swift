@@ -112,6 +112,11 @@ struct SeriesCommand: ParsableCommand {
             printError("dicomcrawler: error: \(error.message)")
             throw ExitCode(error.kind == .usage ? 2 : 1)
         }
+        if let path = report, let conflict = outputConflict([(option: "--report", path: path)], templates: templates,
+                                                            directories: directories, tables: [(output, "the table (-o)")]) {
+            printError("dicomcrawler: error: \(conflict)")
+            throw ExitCode(2)
+        }
         let progress = SeriesProgress()
         let ticker = common.showsProgress ? ProgressTicker {
             let folders = progress.foldersListed.load(ordering: .relaxed), found = progress.filesFound.load(ordering: .relaxed)
