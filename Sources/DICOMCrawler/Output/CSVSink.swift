@@ -48,20 +48,26 @@ struct CSVSink: TableSink {
     }
 
     private mutating func appendField<C: Collection>(_ u: C) where C.Element == UInt8 {
-        var needsQuotes = false
-        for b in u where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
-            needsQuotes = true
-            break
-        }
-        if !needsQuotes {
-            bytes.append(contentsOf: u)
-            return
-        }
-        bytes.append(0x22)
-        for b in u {
-            if b == 0x22 { bytes.append(0x22) }
-            bytes.append(b)
-        }
-        bytes.append(0x22)
+        appendQuotedField(u, separator: UInt8(ascii: ","), to: &bytes)
     }
+}
+
+/// A field as RFC 4180 writes it, with `separator` between fields (`,`, or a tab for TSV): as it is,
+/// or, when it holds the separator, a quote or a line break, in quotes with its quotes doubled.
+func appendQuotedField<C: Collection>(_ u: C, separator: UInt8, to bytes: inout [UInt8]) where C.Element == UInt8 {
+    var needsQuotes = false
+    for b in u where b == separator || b == 0x22 || b == 0x0A || b == 0x0D {
+        needsQuotes = true
+        break
+    }
+    if !needsQuotes {
+        bytes.append(contentsOf: u)
+        return
+    }
+    bytes.append(0x22)
+    for b in u {
+        if b == 0x22 { bytes.append(0x22) }
+        bytes.append(b)
+    }
+    bytes.append(0x22)
 }

@@ -34,20 +34,6 @@ struct TSVSink: TableSink {
     }
 
     private mutating func appendField<C: Collection>(_ u: C) where C.Element == UInt8 {
-        var needsQuotes = false
-        for b in u where b == 0x09 || b == 0x22 || b == 0x0A || b == 0x0D {
-            needsQuotes = true
-            break
-        }
-        if !needsQuotes {
-            bytes.append(contentsOf: u)
-            return
-        }
-        bytes.append(0x22)
-        for b in u {
-            if b == 0x22 { bytes.append(0x22) }
-            bytes.append(b)
-        }
-        bytes.append(0x22)
+        appendQuotedField(u, separator: 0x09, to: &bytes)
     }
 }
