@@ -91,15 +91,7 @@ struct CrawlCommand: ParsableCommand {
     }
 
     func run() throws {
-        var templateSet = TemplateSet(templates: [])
-        if let templates {
-            do {
-                templateSet = try TemplateSet.load(path: templates, ignoreCase: ignoreCase)
-            } catch let e as TemplateError {
-                printError("dicomcrawler: error: \(e)")
-                throw ExitCode(2)
-            }
-        }
+        let templateSet = try loadTemplates(templates, ignoreCase: ignoreCase) ?? TemplateSet(templates: [])
         var options = CrawlOptions(templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs,
                                    testPauseInWriteMS: TestHooks.pauseInWriteMS)
         options.excelSafe = excelSafe
@@ -224,10 +216,7 @@ struct CrawlCommand: ParsableCommand {
     /// characters in folder names shown as \xHH, so that a name cannot fake a line or colour the
     /// terminal.
     func listed(_ items: [String]) -> String {
-        let shown = 5
-        let items = items.map(printable)
-        if items.count <= shown { return items.joined(separator: ", ") }
-        return items.prefix(shown).joined(separator: ", ") + ", and \(items.count - shown) more" + (report == nil ? " (--report FILE lists all)" : " (in \(report!))")
+        firstFew(items, whereTheRestAre: report.map { " (in \($0))" } ?? " (--report FILE lists all)")
     }
 
     /// A folder's path from its DIR ("." for the DIR itself).

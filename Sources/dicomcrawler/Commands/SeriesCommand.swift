@@ -93,15 +93,7 @@ struct SeriesCommand: ParsableCommand {
     }
 
     func run() throws {
-        var templateSet: TemplateSet?
-        if let templates {
-            do {
-                templateSet = try TemplateSet.load(path: templates, ignoreCase: ignoreCase)
-            } catch let e as TemplateError {
-                printError("dicomcrawler: error: \(e)")
-                throw ExitCode(2)
-            }
-        }
+        let templateSet = try loadTemplates(templates, ignoreCase: ignoreCase)
         var options = SeriesOptions(output: output, templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs)
         options.testPauseInWriteMS = TestHooks.pauseInWriteMS
         options.maxFramesHeld = maxFramesHeld
@@ -136,12 +128,8 @@ struct SeriesCommand: ParsableCommand {
         let unmatched = report.unmatchedSeries, ambiguous = report.ambiguousSeries
         var matchFailed = false
         if !common.quiet || strict {
-            let shown = 5
-            func listed(_ names: [String]) -> String {
-                names.prefix(shown).map(printable).joined(separator: ", ") + (names.count > shown ? ", and \(names.count - shown) more" : "")
-            }
-            if !unmatched.isEmpty { printError("  \(unmatched.count) series matched no label: " + listed(unmatched.map { $0.name(columns: report.columns) })) }
-            if !ambiguous.isEmpty { printError("  \(ambiguous.count) series matched several labels: " + listed(ambiguous.map { "\($0.name(columns: report.columns)) [\(($0.labels ?? []).joined(separator: ", "))]" })) }
+            if !unmatched.isEmpty { printError("  \(unmatched.count) series matched no label: " + firstFew(unmatched.map { $0.name(columns: report.columns) })) }
+            if !ambiguous.isEmpty { printError("  \(ambiguous.count) series matched several labels: " + firstFew(ambiguous.map { "\($0.name(columns: report.columns)) [\(($0.labels ?? []).joined(separator: ", "))]" })) }
         }
         if let path = self.report {
             do { try report.writeMatchJSON(to: path) } catch {

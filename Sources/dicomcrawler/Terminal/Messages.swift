@@ -15,3 +15,11 @@ func exitKeepingMemory(_ status: Int32) -> Never {
     fflush(nil)
     exit(status)
 }
+
+/// The first five of a list (control characters shown as \xHH, see `printable`), then how many
+/// more, followed by `whereTheRestAre` (e.g. " (in report.json)").
+func firstFew(_ items: [String], whereTheRestAre: String = "") -> String {
+    let shown = 5
+    let text = items.prefix(shown).map(printable).joined(separator: ", ")
+    return items.count <= shown ? text : text + ", and \(items.count - shown) more" + whereTheRestAre
+}
