@@ -186,6 +186,38 @@ final class CrawlCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("skipped by type: application/json 1, application/pdf 1"), r.stderr)
     }
 
+    /// A quiet run shows no types, so it never loads libmagic (a distinct file costs it 0.1-0.4 ms);
+    /// its table is the one a run that identifies them writes. `MAGIC` pointing nowhere makes a run
+    /// that loads libmagic say so.
+    func testQuietRunsNeverLoadLibmagicAndWriteTheSameTables() throws {
+        let t = try FixtureTree()
+        try t.write("t.json", text: #"{"T1": ["t1"]}"#)
+        try t.write("d/t1/a.dcm", dicomFile())
+        try t.write("d/t1/notes.txt", text: "scanned on the second day\n")
+        try t.write("d/t1/raw.bin", [0x1F, 0x8B, 0x08, 0x00] + (0..<200).map { UInt8($0 % 251) })
+        let noMagic = ["MAGIC": t.path + "/no-such-magic.mgc"]
+        let shown = try runTool(["--templates", "t.json", "d"], cwd: t.path)
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stderr.contains("skipped by type: application/gzip 1, text/plain 1"), shown.stderr)
+        let table = try t.read("d/modal_data.csv")
+        let broken = try runTool(["--templates", "t.json", "d"], cwd: t.path, env: noMagic)
+        XCTAssertTrue(broken.stderr.contains("libmagic could not be loaded"), broken.stderr)
+        try FileManager.default.removeItem(atPath: t.path + "/d/modal_data.csv")
+        let quiet = try runTool(["--quiet", "--templates", "t.json", "d"], cwd: t.path, env: noMagic)
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
+        XCTAssertEqual(try t.read("d/modal_data.csv"), table)
+        // series: the same.
+        let series = try runTool(["series", "d", "-o", "s.tsv"], cwd: t.path, env: noMagic)
+        XCTAssertTrue(series.stderr.contains("libmagic could not be loaded"), series.stderr)
+        let seriesTable = try t.read("s.tsv")
+        try FileManager.default.removeItem(atPath: t.path + "/s.tsv")
+        let quietSeries = try runTool(["series", "--quiet", "d", "-o", "s.tsv"], cwd: t.path, env: noMagic)
+        XCTAssertEqual(quietSeries.status, 0, quietSeries.stderr)
+        XCTAssertEqual(quietSeries.stderr, "")
+        XCTAssertEqual(try t.read("s.tsv"), seriesTable)
+    }
+
     func testNonASCIIValuesAndNonUTF8FileNames() throws {
         let t = try FixtureTree()
         try t.write("t.json", text: #"{"A": ["latin"], "B": ["utf8"], "C": ["jis"]}"#)

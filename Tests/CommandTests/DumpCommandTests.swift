@@ -10,15 +10,17 @@ func toolPath() -> String {
 }
 
 /// Runs the built `dicomcrawler` binary.
-func runTool(_ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    try runProcess(toolPath(), args, cwd: cwd)
+func runTool(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProcess(toolPath(), args, cwd: cwd, env: env)
 }
 
-/// Runs a program to its end, with its exit status and what it printed.
-func runProcess(_ program: String, _ args: [String], cwd: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs a program to its end, with its exit status and what it printed; `env` is added to this
+/// process's environment.
+func runProcess(_ program: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
+    if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

@@ -26,6 +26,10 @@ public struct CrawlOptions: Sendable {
     /// or a network file system answers many requests at once); on a warm cache `jobs` threads work.
     public var ioThreads = CrawlOptions.defaultIOThreads
     public static let defaultIOThreads = 8
+    /// Whether files without DICOM are given to libmagic for their MIME type (the report's
+    /// `skippedByType`); when false they are all `FileTypes.notIdentified`. Callers that show no
+    /// types (a quiet run) save libmagic's 0.1-0.4 ms per distinct file.
+    public var identifyOtherFiles = true
     /// Test hook: pause this long half-way through writing each CSV.
     public var testPauseInWriteMS: Int?
 
@@ -44,11 +48,12 @@ public struct CrawlOptions: Sendable {
 /// write each DIR's table.
 public final class CrawlJob: Sendable {
     public let options: CrawlOptions
-    let fileTypes = FileTypes()
+    let fileTypes: FileTypes
     let readOptions: ReadOptions
 
     public init(options: CrawlOptions) {
         self.options = options
+        fileTypes = FileTypes(identifying: options.identifyOtherFiles)
         var tags = Set(CrawlTable.valueTags)
         tags.formUnion(options.extraTags)
         tags.formUnion(options.templates.conditionTags)

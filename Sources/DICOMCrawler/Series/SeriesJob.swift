@@ -20,6 +20,9 @@ public struct SeriesOptions: Sendable {
     public var jobs: Int
     /// Test hook: pause this long half-way through writing the table.
     public var testPauseInWriteMS: Int?
+    /// Whether files without DICOM are given to libmagic for their MIME type (as
+    /// `CrawlOptions.identifyOtherFiles`).
+    public var identifyOtherFiles = true
     /// The most frames whose geometry is held at once (about 110 bytes each) to count slices and
     /// volumes; series beyond it get their frames counted, and no slices or volumes.
     public var maxFramesHeld = 16_000_000
@@ -40,7 +43,7 @@ public struct SeriesOptions: Sendable {
 /// slices, frames and volumes as the export's planner would stack them, and write the sorted table.
 public final class SeriesJob: Sendable {
     public let options: SeriesOptions
-    let fileTypes = FileTypes()
+    let fileTypes: FileTypes
     /// Every file: its UIDs and what its slice needs, stopping after the last of them (before the
     /// private groups and the pixel data that most headers end with).
     let readOptions: ReadOptions
@@ -62,6 +65,7 @@ public final class SeriesJob: Sendable {
     /// Checks the output (before anything is read): a refused or unwritable one throws.
     public init(options: SeriesOptions, inputs: [String]) throws(SeriesError) {
         self.options = options
+        fileTypes = FileTypes(identifying: options.identifyOtherFiles)
         var tags = SeriesTable.valueTags
         for t in options.extraTags + (options.templates?.conditionTags.sorted() ?? []) where !tags.contains(t) { tags.append(t) }
         valueTags = tags

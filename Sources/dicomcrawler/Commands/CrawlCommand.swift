@@ -98,6 +98,7 @@ struct CrawlCommand: ParsableCommand {
         options.ioThreads = ioThreads
         options.allFolders = all
         options.outputDirectory = outputDir
+        options.identifyOtherFiles = !common.quiet  // only the summary shows the types
         let crawler = CrawlJob(options: options)
         let extraOutputs = [("--report", report), ("--combined", combined)].compactMap { o, p in p.map { (option: o, path: $0) } }
         if let conflict = crawler.outputConflict(extraOutputs, templates: templates, directories: directories) {

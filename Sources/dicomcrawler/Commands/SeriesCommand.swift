@@ -97,6 +97,7 @@ struct SeriesCommand: ParsableCommand {
         var options = SeriesOptions(output: output, templates: templateSet, extraTags: tags?.tags ?? [], walk: common.walk, jobs: common.jobs)
         options.testPauseInWriteMS = TestHooks.pauseInWriteMS
         options.maxFramesHeld = maxFramesHeld
+        options.identifyOtherFiles = !common.quiet  // only the summary shows the types
         let job: SeriesJob
         do {
             job = try SeriesJob(options: options, inputs: directories)
