@@ -12,14 +12,43 @@ import Synchronization
 /// before (the same notes, licences, exports copied into many series folders) is answered from the
 /// memo, compared byte for byte, so the answer is always libmagic's own. The memo holds at most
 /// `memoLimit` prefixes.
+///
+/// The database is the one an installation ships beside its executable when there is one
+/// (`bundledDatabase`: a release tarball carries its own libmagic, which may not find the
+/// system's database, or find one of another version), else libmagic's default.
 public final class FileTypes: Sendable {
     private let pool = Mutex<[OpaquePointer]>([])
     private let failed = Mutex<String?>(nil)
     private let memo = Mutex<[Int: [(prefix: [UInt8], type: String)]]>([:])
     private let memoCount = Mutex<Int>(0)
     static let memoLimit = 4096
+    /// The compiled magic database (`magic.mgc`) loaded; nil: libmagic's default
+    /// (`defaultDatabase`).
+    public let database: String?
 
-    public init() {}
+    /// `database`: the compiled magic file to load; nil for libmagic's default.
+    public init(database: String? = FileTypes.bundledDatabase()) {
+        self.database = database
+    }
+
+    /// `<installation>/share/dicomcrawler/magic.mgc` for the executable at `executable` (by
+    /// default this process's own, symlinks resolved), when that is a file this process can read;
+    /// an installation is the parent of the executable's folder (`bin/`).
+    public static func bundledDatabase(executable: String? = executablePath()) -> String? {
+        guard let executable, let prefix = installationPrefix(ofExecutable: executable) else { return nil }
+        let path = prefix + "/share/dicomcrawler/magic.mgc"
+        return isReadableFile(path) ? path : nil
+    }
+
+    /// Where libmagic looks when given no database: its `MAGIC` environment variable, else the
+    /// path it was built with (Debian: /usr/lib/file/magic.mgc).
+    public static var defaultDatabase: String { magic_getpath(nil, 0).map { String(cString: $0) } ?? "" }
+
+    /// The version of the libmagic loaded, e.g. "5.44".
+    public static var libraryVersion: String {
+        let v = magic_version()
+        return "\(v / 100).\(v % 100 < 10 ? "0" : "")\(v % 100)"
+    }
 
     deinit {
         pool.withLock { cookies in for c in cookies { magic_close(c) } }
@@ -64,7 +93,7 @@ public final class FileTypes: Sendable {
             failed.withLock { $0 = "magic_open failed" }
             return nil
         }
-        if magic_load(cookie, nil) != 0 {
+        if magic_load(cookie, database) != 0 {
             let message = magic_error(cookie).map { String(cString: $0) } ?? "magic_load failed"
             failed.withLock { $0 = message }
             magic_close(cookie)
