@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the release artifacts of dicomcrawler on Debian (12; amd64 or arm64) into OUT (default dist/):
+# Builds the release artifacts of dicomcrawler on Debian 12, for its architecture, into OUT (default dist/):
 #
 #   dicomcrawler-VERSION-linux-ARCH.tar.gz  unpack anywhere, run bin/dicomcrawler: the Swift runtime
 #       linked statically, every other shared library except glibc's copied into lib/ and found
@@ -136,7 +136,7 @@ chmod -R u=rwX,go=rX "$tree"
 chmod 0755 "$tree"/bin/*
 tarball=$out/$name.tar.gz
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
-  -C "$work" -cf - "$name" | gzip -9n > "$tarball"
+  -C "$work" -cf - "$name" | gzip -n > "$tarball"
 echo "$tarball"
 
 # --- the .deb ---------------------------------------------------------------------------------

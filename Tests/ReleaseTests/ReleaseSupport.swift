@@ -126,3 +126,14 @@ func hdf5Summary(_ path: String) throws -> String {
     guard r.status == 0 else { throw ReleaseTestError("h5py cannot read \(path): \(r.stderr)") }
     return r.stdout
 }
+
+/// The start of a PNG file: libmagic tells it only with its database (text it tells without one),
+/// so a crawl that reports `image/png` loaded a database.
+let pngBytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+                         0, 0, 0, 8, 0, 0, 0, 8, 8, 0, 0, 0, 0]
+
+/// A copy of the example data at `dir`, with a PNG preview among the DICOM files of subj-02.
+func copyExamples(to dir: String) throws {
+    try FileManager.default.copyItem(atPath: repoRoot() + "/examples", toPath: dir)
+    try Data(pngBytes).write(to: URL(fileURLWithPath: dir + "/subj-02/CT_head/preview.png"))
+}

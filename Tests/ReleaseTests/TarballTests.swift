@@ -16,9 +16,9 @@ final class TarballTests: XCTestCase {
         work = FileManager.default.temporaryDirectory.appendingPathComponent("release test \(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work + "/unpacked here", withIntermediateDirectories: true)
         unpacked = try unpack(build.tarball, into: work + "/unpacked here")
-        // The inputs: the example data, and one of its files re-encoded as JPEG lossless (export
+        // The inputs: the example data (with a PNG file), and one of its files re-encoded as JPEG lossless (export
         // decodes it in dicomcrawler-decoder, through the bundled GDCM).
-        try FileManager.default.copyItem(atPath: repoRoot() + "/examples", toPath: work + "/data")
+        try copyExamples(to: work + "/data")
         try FileManager.default.copyItem(atPath: repoRoot() + "/templates/modal-templates.json", toPath: work + "/templates.json")
         try FileManager.default.createDirectory(atPath: work + "/data-jpeg", withIntermediateDirectories: true)
         let enc = try runProgram("/usr/bin/gdcmconv", ["--jpeg", work + "/data/subj-01/02_t1_mprage_sag_p2_iso/IM0001.dcm", work + "/data-jpeg/IM0001.dcm"])
@@ -181,8 +181,8 @@ final class TarballTests: XCTestCase {
         try assertSameResults(dev, release)
         XCTAssertEqual(databaseLine(release), "magic database: \(unpacked!)/share/dicomcrawler/magic.mgc")
         XCTAssertTrue(text(release + "/version.out").contains("\nGDCM 3."), text(release + "/version.out"))
-        // The crawl told text from DICOM with the bundled database (the system's was hidden).
-        XCTAssertTrue(text(release + "/crawl.err").contains("skipped by type: text/plain 1"), text(release + "/crawl.err"))
+        // The crawl told a PNG file from DICOM with the bundled database (the system's was hidden).
+        XCTAssertTrue(text(release + "/crawl.err").contains("image/png 1"), text(release + "/crawl.err"))
 
         let bundled = Set(try FileManager.default.contentsOfDirectory(atPath: unpacked + "/lib"))
         var used = Set<String>()
@@ -215,6 +215,7 @@ final class TarballTests: XCTestCase {
         let release = try run("symlink", executable: work + "/elsewhere/bin/dc", hiding: Hiding(), commands: ["version", "crawl", "export-jpeg"])
         try assertSameResults(dev, release, commands: ["version", "crawl", "export-jpeg"])
         XCTAssertEqual(databaseLine(release), "magic database: \(unpacked!)/share/dicomcrawler/magic.mgc")
+        XCTAssertTrue(text(release + "/crawl.err").contains("image/png 1"), text(release + "/crawl.err"))
     }
 
     /// Run by another user (nobody) from a read-only installation.
@@ -243,7 +244,7 @@ final class TarballTests: XCTestCase {
         try assertSameResults(dev, release, commands: ["version", "crawl"])
         XCTAssertEqual(databaseLine(release), databaseLine(dev))
         XCTAssertTrue(databaseLine(release)?.hasPrefix("magic database: libmagic's default") == true, "\(databaseLine(release) ?? "none")")
-        XCTAssertTrue(text(release + "/crawl.err").contains("skipped by type: text/plain 1"), text(release + "/crawl.err"))
+        XCTAssertTrue(text(release + "/crawl.err").contains("image/png 1"), text(release + "/crawl.err"))
     }
 
     /// What the tarball carries besides the executables: man pages for the command and each
