@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),
         .target(name: "CSysShims"),
-        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims", "HDF5"]),
+        .target(name: "DICOMCrawler", dependencies: ["DICOM", "ModalityTemplates", "CMagic", "CSysShims", "HDF5", "CHDF5", "CZlib", "CLibDeflate"]),
         .executableTarget(
             name: "dicomcrawler",
             dependencies: ["DICOM", "DICOMCrawler", "ModalityTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -56,5 +56,7 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: ["dicomcrawler", "dicomcrawler-decoder", "DICOMTestSupport"]),
         .testTarget(name: "PixelCodecsTests", dependencies: ["PixelCodecs", "DICOM", "DICOMTestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "DICOMTestSupport"]),
+        // Scripts/release.sh's tarball and .deb, compared with the development build's executables.
+        .testTarget(name: "ReleaseTests", dependencies: ["dicomcrawler", "dicomcrawler-decoder", "DICOMTestSupport"]),
     ]
 )

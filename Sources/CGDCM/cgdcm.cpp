@@ -11,6 +11,7 @@
 #include <gdcm-3.0/gdcmPixelFormat.h>
 #include <gdcm-3.0/gdcmSequenceOfFragments.h>
 #include <gdcm-3.0/gdcmTrace.h>
+#include <gdcm-3.0/gdcmVersion.h>
 
 #include <dlfcn.h>
 
@@ -696,6 +697,8 @@ cgdcm_status decode(const cgdcm_frame_info *info, const uint8_t *data, size_t le
 extern "C" int cgdcm_can_decode(const char *transfer_syntax) {
     return familyOf(transfer_syntax) != Family::none ? 1 : 0;
 }
+
+extern "C" const char *cgdcm_version(void) { return gdcm::Version::GetVersion(); }
 
 extern "C" uint64_t cgdcm_frame_length(const cgdcm_frame_info *info) {
     if (info == nullptr) return 0;

@@ -2,7 +2,7 @@
 // Data flows one way: walk (Walk/) → read header (the DICOM library) → row → table (Output/).
 //
 //   System/       errno with one retry helper, paths as bytes, directories, file I/O, atomic and
-//                 append-only files, the run lock, clocks
+//                 append-only files, the run lock, clocks, the executable's own path, library versions
 //   Walk/         the ordered, batched file walk; telling a file's kind from its first bytes
 //   Concurrency/  parallelMap, the worker pool, the ordered batch pipeline
 //   Output/       table sinks: CSV and JSON lines (a new format is one new sink)

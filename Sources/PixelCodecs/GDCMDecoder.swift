@@ -88,6 +88,9 @@ public enum GDCMDecoder {
         "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
     ]
 
+    /// The version of the GDCM library loaded, e.g. "3.0.21".
+    public static var libraryVersion: String { String(cString: cgdcm_version()) }
+
     /// Whether `decode` handles this transfer syntax UID (trailing NUL or space padding ignored, as
     /// in the strings of `FrameAttributes`).
     public static func canDecode(transferSyntax: String) -> Bool {

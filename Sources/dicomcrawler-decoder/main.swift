@@ -9,6 +9,12 @@ import PixelCodecs
 import Glibc
 #endif
 
+// `--version`: GDCM's version (what `dicomcrawler --version` shows for the helper).
+if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "--version" {
+    print("GDCM \(GDCMDecoder.libraryVersion)")
+    exit(0)
+}
+
 if CommandLine.arguments.count > 1 || isatty(0) != 0 {
     let message = "dicomcrawler-decoder: the helper process of `dicomcrawler export`, started by it (not by hand); it must be installed beside dicomcrawler.\n"
     fputs(message, stderr)

@@ -38,6 +38,12 @@ struct DicomCrawler: ParsableCommand {
             try command.run()
         } catch {
             let code = exitCode(for: error)
+            // ArgumentParser answers `--version` with the configured version alone; the long
+            // answer (library versions, the helper's GDCM) is built only then.
+            if code == .success, fullMessage(for: error) == dicomcrawlerVersion {
+                print(versionReport())
+                Self.exit()
+            }
             if code == .validationFailure {
                 fputs(fullMessage(for: error) + "\n", stderr)
                 Self.exit(withError: ExitCode(2))
@@ -46,8 +52,6 @@ struct DicomCrawler: ParsableCommand {
         }
     }
 }
-
-let dicomcrawlerVersion = "0.1.0"
 
 /// The first argument, when it is not an option, not a subcommand and not a path that exists, but
 /// is one edit (a letter added, left out, changed, or two swapped) away from a subcommand, or starts

@@ -92,7 +92,29 @@ final class DumpCommandTests: XCTestCase {
     func testVersionAndHelp() throws {
         let v = try runTool(["--version"])
         XCTAssertEqual(v.status, 0)
-        XCTAssertTrue(v.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, v.stdout)
+        let lines = v.stdout.split(separator: "\n").map(String.init)
+        let first = lines.first?.split(separator: " ") ?? []
+        XCTAssertEqual(first.first, "dicomcrawler", v.stdout)
+        XCTAssertTrue(first.count == 2 && first[1].split(separator: ".").count == 3 && first[1].allSatisfy { $0.isNumber || $0 == "." }, v.stdout)
+        // The libraries, each as the system reports it.
+        let swift = try runProcess("/usr/bin/env", ["swift", "--version"])
+        let swiftVersion = swift.stdout.components(separatedBy: "Swift version ").dropFirst().first?.split(separator: ".").prefix(2).joined(separator: ".")
+        XCTAssertTrue(lines.contains("Swift \(swiftVersion ?? "?") (compiler)"), "\(v.stdout)\n\(swift.stdout)")
+        let file = try runProcess("/usr/bin/file", ["--version"])
+        let magic = file.stdout.split(separator: "\n").first.map { $0.replacingOccurrences(of: "file-", with: "libmagic ") }
+        XCTAssertTrue(lines.contains(magic ?? "?"), v.stdout)
+        let pc = try runProcess("/usr/bin/pkg-config", ["--modversion", "zlib", "hdf5", "libdeflate"]).stdout.split(separator: "\n")
+        XCTAssertEqual(pc.count, 3)
+        XCTAssertTrue(lines.contains("zlib \(pc[0])"), v.stdout)
+        XCTAssertTrue(lines.contains("HDF5 \(pc[1]) (linked statically)"), v.stdout)
+        XCTAssertTrue(lines.contains("libdeflate \(pc[2]) (headers)"), v.stdout)
+        let configure = try String(contentsOfFile: "/usr/include/gdcm-3.0/gdcmConfigure.h", encoding: .utf8)
+        let gdcm = configure.components(separatedBy: "#define GDCM_VERSION \"").dropFirst().first?.split(separator: "\"").first
+        XCTAssertTrue(lines.contains("GDCM \(gdcm ?? "?") (in dicomcrawler-decoder)"), v.stdout)
+        // A development build ships no database: libmagic's default.
+        XCTAssertTrue(lines.contains { $0.hasPrefix("magic database: libmagic's default (") }, v.stdout)
+        // `--version` after a subcommand gives the same answer, as ArgumentParser's did.
+        XCTAssertEqual(try runTool(["crawl", "--version"]).stdout, v.stdout)
         let h = try runTool(["dump", "--help"])
         XCTAssertEqual(h.status, 0)
         XCTAssertTrue(h.stdout.contains("--json"))

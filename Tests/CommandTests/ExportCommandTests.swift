@@ -276,6 +276,10 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(list.rows.map { $0[0] }, ["7.6"])
         XCTAssertTrue(list.rows.first?[2].contains("cannot start the decoder \(t.path)/bin/dicomcrawler-decoder: No such file or directory") == true, "\(list.rows)")
         XCTAssertEqual(try datasetMaxima(t.path + "/a.h5"), "7.5 9\n")
+        // `--version` names the missing helper instead of GDCM's version.
+        let version = try runProcess(t.path + "/bin/dicomcrawler", ["--version"])
+        XCTAssertEqual(version.status, 0, version.stderr)
+        XCTAssertTrue(version.stdout.contains("\nGDCM: not available (\(t.path)/bin/dicomcrawler-decoder is missing"), version.stdout)
         // The helper itself, run by hand, says what it is and exits 2 (it serves only its parent).
         let helper = URL(fileURLWithPath: toolPath()).deletingLastPathComponent().appendingPathComponent("dicomcrawler-decoder").path
         let byHand = try runProcess(helper, ["--help"])

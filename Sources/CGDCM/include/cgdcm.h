@@ -38,6 +38,9 @@ typedef enum cgdcm_status {
 /// (each 1.2.840.10008.1.2.4.x).
 int cgdcm_can_decode(const char *transfer_syntax);
 
+/// GDCM's version, e.g. "3.0.21" (of the library loaded, not of the headers built against).
+const char *cgdcm_version(void);
+
 /// The size in bytes of one decoded frame: rows * columns * samples * bits_allocated / 8, or 0 when
 /// the attributes are out of range (the product is computed in 64 bits).
 uint64_t cgdcm_frame_length(const cgdcm_frame_info *info);

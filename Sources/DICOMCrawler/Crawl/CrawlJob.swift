@@ -53,7 +53,7 @@ public final class CrawlJob: Sendable {
 
     public init(options: CrawlOptions) {
         self.options = options
-        fileTypes = FileTypes(identifying: options.identifyOtherFiles)
+        fileTypes = options.identifyOtherFiles ? FileTypes() : FileTypes(identifying: false, database: nil)
         var tags = Set(CrawlTable.valueTags)
         tags.formUnion(options.extraTags)
         tags.formUnion(options.templates.conditionTags)

@@ -65,7 +65,7 @@ public final class SeriesJob: Sendable {
     /// Checks the output (before anything is read): a refused or unwritable one throws.
     public init(options: SeriesOptions, inputs: [String]) throws(SeriesError) {
         self.options = options
-        fileTypes = FileTypes(identifying: options.identifyOtherFiles)
+        fileTypes = options.identifyOtherFiles ? FileTypes() : FileTypes(identifying: false, database: nil)
         var tags = SeriesTable.valueTags
         for t in options.extraTags + (options.templates?.conditionTags.sorted() ?? []) where !tags.contains(t) { tags.append(t) }
         valueTags = tags

@@ -17,6 +17,10 @@ import Synchronization
 /// then `notIdentified` and libmagic is never loaded. A distinct file costs libmagic 0.1-0.4 ms
 /// (binary files without a strong signature are the slowest: every soft test runs), far more than
 /// opening and reading it.
+///
+/// The database is the one an installation ships beside its executable when there is one
+/// (`bundledDatabase`: a release tarball carries its own libmagic, which may not find the
+/// system's database, or find one of another version), else libmagic's default.
 public final class FileTypes: Sendable {
     private let pool = Mutex<[OpaquePointer]>([])
     private let failed = Mutex<String?>(nil)
@@ -27,9 +31,33 @@ public final class FileTypes: Sendable {
     public let identifying: Bool
     /// The type of every file without DICM when `identifying` is false.
     public static let notIdentified = "not identified"
+    /// The compiled magic database (`magic.mgc`) loaded; nil: libmagic's default
+    /// (`defaultDatabase`).
+    public let database: String?
 
-    public init(identifying: Bool = true) {
+    /// `database`: the compiled magic file to load; nil for libmagic's default.
+    public init(identifying: Bool = true, database: String? = FileTypes.bundledDatabase()) {
         self.identifying = identifying
+        self.database = database
+    }
+
+    /// `<installation>/share/dicomcrawler/magic.mgc` for the executable at `executable` (by
+    /// default this process's own, symlinks resolved), when that is a file this process can read;
+    /// an installation is the parent of the executable's folder (`bin/`).
+    public static func bundledDatabase(executable: String? = executablePath()) -> String? {
+        guard let executable, let prefix = installationPrefix(ofExecutable: executable) else { return nil }
+        let path = prefix + "/share/dicomcrawler/magic.mgc"
+        return isReadableFile(path) ? path : nil
+    }
+
+    /// Where libmagic looks when given no database: its `MAGIC` environment variable, else the
+    /// path it was built with (Debian: /usr/lib/file/magic.mgc).
+    public static var defaultDatabase: String { magic_getpath(nil, 0).map { String(cString: $0) } ?? "" }
+
+    /// The version of the libmagic loaded, e.g. "5.44".
+    public static var libraryVersion: String {
+        let v = magic_version()
+        return "\(v / 100).\(v % 100 < 10 ? "0" : "")\(v % 100)"
     }
 
     deinit {
@@ -76,7 +104,7 @@ public final class FileTypes: Sendable {
             failed.withLock { $0 = "magic_open failed" }
             return nil
         }
-        if magic_load(cookie, nil) != 0 {
+        if magic_load(cookie, database) != 0 {
             let message = magic_error(cookie).map { String(cString: $0) } ?? "magic_load failed"
             failed.withLock { $0 = message }
             magic_close(cookie)

@@ -122,12 +122,4 @@ struct ExportCommand: ParsableCommand {
         if report.scansLeftOut > 0 || !report.unreadable.isEmpty || !report.problems.isEmpty { throw ExitCode(1) }
     }
 
-    /// `dicomcrawler-decoder` in the folder of this executable.
-    private func decoderHelperPath() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        guard let slash = me.lastIndex(of: "/") else { return "dicomcrawler-decoder" }
-        return String(me[...slash]) + "dicomcrawler-decoder"
-    }
 }
