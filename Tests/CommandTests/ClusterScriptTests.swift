@@ -145,6 +145,14 @@ final class ClusterScriptTests: XCTestCase {
         XCTAssertEqual(statuses, [2, 0, 0, 0, 0, 0, 1, 0, 0, 2])
         try assertTablesEqualPlainRun(t, ref)
 
+        // TEMPLATES '' crawls without templates: with --all, the table of a plain --all run.
+        let all = try runWithDeadline(slurmScript("crawl.sbatch"), ["", "dirs.txt", "--all"], cwd: t.path,
+                                      environment: ["SLURM_ARRAY_TASK_ID": "1", "DICOMCRAWLER": toolPath()])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertEqual(try runTool(["--all", "examples/subj-01"], cwd: ref.path).status, 0)
+        XCTAssertTrue(try ref.read("examples/subj-01/modal_data.csv").contains(",examples/subj-01/01_localizer,"))
+        XCTAssertEqual(try t.read("examples/subj-01/modal_data.csv"), try ref.read("examples/subj-01/modal_data.csv"))
+
         // --jobs given (long or short, grouped) wins; extra options are passed through.
         for jobs in [["--jobs", "1"], ["-qj", "1"], ["--jobs=1"]] {
             let r = try runWithDeadline(slurmScript("crawl.sbatch"), ["templates.json", "dirs.txt"] + jobs + ["--tags", "Modality"], cwd: t.path,
