@@ -60,6 +60,13 @@ func makeCrawlTree(_ t: FixtureTree) throws {
     try FileManager.default.copyItem(atPath: repoRoot() + "/examples/subj-01", toPath: t.path + "/" + oddDir)
     try FileManager.default.copyItem(atPath: repoRoot() + "/templates/modal-templates.json", toPath: t.path + "/templates.json")
     try t.write("dirs.txt", text: crawlDirList.joined(separator: "\n") + "\n")
+    // The checkout's examples hold the tables of the README's first command once it has run.
+    let fm = FileManager.default
+    if let all = fm.enumerator(atPath: t.path) {
+        for case let rel as String in all where (rel as NSString).lastPathComponent == "modal_data.csv" {
+            try fm.removeItem(atPath: t.path + "/" + rel)
+        }
+    }
 }
 
 /// A plain run over the DIRs that exist, from the tree's folder: the tables the scripts must equal.
