@@ -157,30 +157,8 @@ final class DeepNestingCommandTests: XCTestCase {
 
 /// Runs the binary with a deadline (a regression that blocks must fail the test, not hang the suite).
 func runTool(_ args: [String], cwd: String, timeout: TimeInterval) throws -> (status: Int32, stdout: String, stderr: String, timedOut: Bool) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: toolPath())
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    _ = FileManager.default.createFile(atPath: dir.path + "/out", contents: nil)
-    _ = FileManager.default.createFile(atPath: dir.path + "/err", contents: nil)
-    let out = try FileHandle(forWritingTo: dir.appendingPathComponent("out"))
-    let err = try FileHandle(forWritingTo: dir.appendingPathComponent("err"))
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    let timedOut = p.isRunning
-    if timedOut { kill(p.processIdentifier, SIGKILL) }
-    p.waitUntilExit()
-    try out.close()
-    try err.close()
-    let o = try String(contentsOf: dir.appendingPathComponent("out"), encoding: .utf8)
-    let e = try String(contentsOf: dir.appendingPathComponent("err"), encoding: .utf8)
-    return (p.terminationStatus, o, e, timedOut)
+    let r = try runWithDeadline(toolPath(), args, cwd: cwd, timeout: timeout)
+    return (r.status, r.stdout, r.stderr, r.timedOut)
 }
 
 final class DumpTrustCommandTests: XCTestCase {
