@@ -108,6 +108,9 @@ chmod 0644 "$tree/share/dicomcrawler/magic.mgc"
 # Man pages (swift-argument-parser's generate-manual, dated by the commit) and completions.
 "$bin/generate-manual" "$tree/bin/dicomcrawler" --multi-page --date "$date" -o "$tree/share/man/man1" >/dev/null
 rm -f "$tree/share/man/man1/dicomcrawler.help.1"
+# generate-manual leaves the blank lines between the help's paragraphs; mdoc warns about each one
+# ("mdoc warning: Empty input line") on every `man`: a paragraph break is .Pp.
+sed -i 's/^$/.Pp/' "$tree"/share/man/man1/*.1
 "$tree/bin/dicomcrawler" --generate-completion-script bash > "$tree/share/bash-completion/completions/dicomcrawler"
 "$tree/bin/dicomcrawler" --generate-completion-script zsh > "$tree/share/zsh/site-functions/_dicomcrawler"
 "$tree/bin/dicomcrawler" --generate-completion-script fish > "$tree/share/fish/vendor_completions.d/dicomcrawler.fish"

@@ -170,19 +170,25 @@ final class ClusterScriptTests: XCTestCase {
         }
     }
 
-    /// A DIRLIST whose last line has no newline still has that line; a CRLF line, --combined and
-    /// --report (which every task would overwrite) and a missing binary are exit 2 with the reason.
+    /// A DIRLIST whose last line has no newline still has that line; a CRLF line, a line with a NUL
+    /// byte or longer than a path, --combined and --report (which every task would overwrite) and a
+    /// missing binary are exit 2 with the reason.
     func testCrawlScriptRefusals() throws {
         let t = try FixtureTree()
         try makeCrawlTree(t)
         try t.write("last.txt", text: "examples/subj-01\nexamples/subj-02")
         try t.write("dos.txt", text: "examples/subj-01\r\n")
+        // The shell would drop the NUL (crawling examples/subj-01); exec cannot pass 200 000 bytes.
+        try t.write("nul.txt", text: "examples/\u{0}subj-01\n")
+        try t.write("long.txt", text: String(repeating: "x", count: 200_000) + "\n")
         let env = ["SLURM_ARRAY_TASK_ID": "2", "DICOMCRAWLER": toolPath()]
         let last = try runWithDeadline(slurmScript("crawl.sbatch"), ["templates.json", "last.txt"], cwd: t.path, environment: env)
         XCTAssertEqual(last.status, 0, last.stderr)
         XCTAssertTrue(t.exists("examples/subj-02/modal_data.csv"))
         var cases: [([String], [String: String], String)] = [
             (["templates.json", "dos.txt"], ["SLURM_ARRAY_TASK_ID": "1"], "line 1 of dos.txt ends with a carriage return"),
+            (["templates.json", "nul.txt"], ["SLURM_ARRAY_TASK_ID": "1"], "line 1 of nul.txt holds NUL bytes (a find -print0 list?)"),
+            (["templates.json", "long.txt"], ["SLURM_ARRAY_TASK_ID": "1"], "line 1 of long.txt is 200000 bytes long: longer than a path can be"),
             (["templates.json", "dirs.txt", "--combined", "all.csv"], [:], "--combined: every task would overwrite the one file"),
             (["templates.json", "dirs.txt", "-q", "--report=r.json"], [:], "--report=r.json: every task would overwrite the one file"),
             (["templates.json", "nolist.txt"], [:], "cannot read the directory list 'nolist.txt'"),
@@ -280,12 +286,22 @@ final class ClusterScriptTests: XCTestCase {
 
         let t = try FixtureTree()
         try makeCrawlTree(t)
+        // A DIR starting with `-` (and holding an h: read as options, `-h dir` prints the help
+        // and exits 0) is a DIR too.
+        let dashDir = "-h dash"
+        try FileManager.default.copyItem(atPath: t.path + "/examples/subj-03", toPath: t.path + "/" + dashDir)
+        try t.write("dirs.txt", text: (crawlDirList + [dashDir]).joined(separator: "\n") + "\n")
         let ref = try plainCrawl()
+        try FileManager.default.copyItem(atPath: ref.path + "/examples/subj-03", toPath: ref.path + "/" + dashDir)
+        let dashRef = try runTool(["--templates", "templates.json", "--", dashDir], cwd: ref.path)
+        XCTAssertEqual(dashRef.status, 0, dashRef.stderr)
         let crawl = try runWithDeadline("/bin/bash", ["-c", crawlLine], cwd: t.path, environment: ["PATH": path])
         XCTAssertFalse(crawl.timedOut)
         XCTAssertEqual(crawl.status, 1, "one DIR is missing: \(crawlLine)\n\(crawl.stderr)")
         XCTAssertTrue(crawl.stderr.contains("missing dir: no such directory"), crawl.stderr)
         try assertTablesEqualPlainRun(t, ref)
+        XCTAssertTrue(t.exists(dashDir + "/modal_data.csv"), "\(crawlLine)\n\(crawl.stdout)")
+        XCTAssertEqual(try? t.read(dashDir + "/modal_data.csv"), try ref.read(dashDir + "/modal_data.csv"))
 
         let e = try FixtureTree()
         try makeExportTree(e)

@@ -1,5 +1,6 @@
 import DICOMTestSupport
 import Foundation
+import Synchronization
 import XCTest
 @testable import DICOMCrawler
 
@@ -64,6 +65,24 @@ final class FileTypesDatabaseTests: XCTestCase {
         let system = FileTypes(database: nil)
         XCTAssertEqual(system.mimeType(of: bytes), "text/plain")
         XCTAssertNil(system.loadError)
+    }
+
+    /// A database under a folder whose name holds `:` (libmagic splits a path it is given there) is
+    /// loaded, by several cookies at once (one per thread), and outlives none of them.
+    func testADatabaseUnderAPathWithAColonIsLoaded() throws {
+        let db = try compileTestDatabase(in: root.appendingPathComponent("unpacked a:b/share"))
+        let bytes = Array("DCTESTMAGIC and then some text\n".utf8)
+        var types: FileTypes? = FileTypes(database: db)
+        let answers = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let a = types!.mimeType(of: bytes + Array(String(i).utf8))
+            answers.withLock { $0.append(a) }
+        }
+        XCTAssertEqual(answers.withLock { $0 }, Array(repeating: "application/x-dicomcrawler-test", count: 8))
+        XCTAssertNil(types!.loadError)
+        types = nil
+        let again = FileTypes(database: db)
+        XCTAssertEqual(again.mimeType(of: bytes), "application/x-dicomcrawler-test")
     }
 
     /// A database that cannot be loaded is an error value (every file "unknown"), not a crash or

@@ -274,6 +274,12 @@ final class TarballTests: XCTestCase {
         }
         let man = text(unpacked + "/share/man/man1/dicomcrawler.tags.1")
         XCTAssertTrue(man.contains(".Dt DICOMCRAWLER.TAGS 1") && man.contains("Fl -output"), String(man.prefix(400)))
+        // Each page renders without a warning (`man` shows groff's warnings on the terminal).
+        for page in files.filter({ $0.hasPrefix("share/man/man1/") }) {
+            let r = try runProgram("/usr/bin/groff", ["-mdoc", "-Tutf8", "-ww", "-z", unpacked + "/" + page])
+            XCTAssertEqual(r.status, 0, page)
+            XCTAssertEqual(r.stderr, "", page)
+        }
         for completion in ["share/bash-completion/completions/dicomcrawler", "share/zsh/site-functions/_dicomcrawler",
                            "share/fish/vendor_completions.d/dicomcrawler.fish"] {
             XCTAssertTrue(files.contains(completion), completion)

@@ -26,6 +26,9 @@ public final class FileTypes: Sendable {
     private let failed = Mutex<String?>(nil)
     private let memo = Mutex<[Int: [(prefix: [UInt8], type: String)]]>([:])
     private let memoCount = Mutex<Int>(0)
+    /// `database`'s bytes, read on first use and kept until the cookies that use them are closed
+    /// (libmagic does not copy a buffer it is given).
+    private let databaseBytes = Mutex<UnsafeMutableRawBufferPointer?>(nil)
     static let memoLimit = 4096
     /// Whether libmagic is asked at all.
     public let identifying: Bool
@@ -62,6 +65,7 @@ public final class FileTypes: Sendable {
 
     deinit {
         pool.withLock { cookies in for c in cookies { magic_close(c) } }
+        databaseBytes.withLock { if let b = $0 { b.deallocate() } }
     }
 
     /// The MIME type of a file from its first bytes, e.g. `text/plain`; `unknown` when libmagic
@@ -104,12 +108,40 @@ public final class FileTypes: Sendable {
             failed.withLock { $0 = "magic_open failed" }
             return nil
         }
-        if magic_load(cookie, database) != 0 {
-            let message = magic_error(cookie).map { String(cString: $0) } ?? "magic_load failed"
+        if let message = load(cookie) {
             failed.withLock { $0 = message }
             magic_close(cookie)
             return nil
         }
         return cookie
+    }
+
+    /// Loads the database into a new cookie; nil when it is loaded, else why not. A given database
+    /// is handed over as bytes: libmagic reads a path as a list of paths separated by `:`, so an
+    /// installation unpacked under `a:b/` would name two files that do not exist.
+    private func load(_ cookie: OpaquePointer) -> String? {
+        guard let database else {
+            return magic_load(cookie, nil) == 0 ? nil : magic_error(cookie).map { String(cString: $0) } ?? "magic_load failed"
+        }
+        let bytes: UnsafeMutableRawBufferPointer
+        do throws(Errno) {
+            bytes = try databaseBytes.withLock { (held: inout UnsafeMutableRawBufferPointer?) throws(Errno) in
+                if let held { return held }
+                let content = try readWholeFile(Array(database.utf8))
+                let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(content.count, 1), alignment: 16)
+                content.withUnsafeBytes { b.copyMemory(from: $0) }
+                let kept = UnsafeMutableRawBufferPointer(start: b.baseAddress, count: content.count)
+                held = kept
+                return kept
+            }
+        } catch {
+            return "cannot read \(database): \(error.text)"
+        }
+        var buffers: [UnsafeMutableRawPointer?] = [bytes.baseAddress]
+        var sizes: [Int] = [bytes.count]
+        guard magic_load_buffers(cookie, &buffers, &sizes, 1) == 0 else {
+            return magic_error(cookie).map { String(cString: $0) } ?? "magic_load_buffers failed"
+        }
+        return nil
     }
 }
