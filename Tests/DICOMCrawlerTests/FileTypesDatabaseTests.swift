@@ -48,7 +48,10 @@ final class FileTypesDatabaseTests: XCTestCase {
         XCTAssertNil(FileTypes.bundledDatabase(executable: exe), "a folder named magic.mgc is no database")
         try FileManager.default.removeItem(at: share.appendingPathComponent("magic.mgc"))
         try Data([1, 2, 3]).write(to: share.appendingPathComponent("magic.mgc"))
-        XCTAssertEqual(FileTypes.bundledDatabase(executable: exe), install.path + "/share/dicomcrawler/magic.mgc")
+        XCTAssertEqual(FileTypes.bundledDatabase(executable: exe, magicVariable: nil), install.path + "/share/dicomcrawler/magic.mgc")
+        XCTAssertEqual(FileTypes.bundledDatabase(executable: exe, magicVariable: ""), install.path + "/share/dicomcrawler/magic.mgc")
+        // MAGIC set: libmagic's default, which honours it.
+        XCTAssertNil(FileTypes.bundledDatabase(executable: exe, magicVariable: "/elsewhere/magic.mgc"))
         XCTAssertNil(FileTypes.bundledDatabase(executable: nil))
         // The test runner is not an installation with a database.
         XCTAssertNil(FileTypes.bundledDatabase())

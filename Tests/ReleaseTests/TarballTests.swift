@@ -259,6 +259,16 @@ final class TarballTests: XCTestCase {
         XCTAssertTrue(text(release + "/crawl.err").contains("image/png 1"), text(release + "/crawl.err"))
     }
 
+    /// libmagic's `MAGIC` variable names the database to load, as for a system install: the bundled
+    /// one is not forced on a user who chose another.
+    func testTheMAGICVariableWinsOverTheBundledDatabase() throws {
+        let bundled = try runProgram(unpacked + "/bin/dicomcrawler", ["--version"])
+        XCTAssertTrue(bundled.stdout.contains("magic database: " + unpacked + "/share/dicomcrawler/magic.mgc"), bundled.stdout)
+        let chosen = try runProgram("/usr/bin/env", ["MAGIC=/elsewhere/magic.mgc", unpacked + "/bin/dicomcrawler", "--version"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertTrue(chosen.stdout.contains("magic database: libmagic's default (/elsewhere/magic.mgc)"), chosen.stdout)
+    }
+
     /// What the tarball carries besides the executables: man pages for the command and each
     /// subcommand, completions, README, the copyright of every bundled library's package, the
     /// Slurm scripts when the repository has them; no glibc library.

@@ -46,8 +46,12 @@ public final class FileTypes: Sendable {
 
     /// `<installation>/share/dicomcrawler/magic.mgc` for the executable at `executable` (by
     /// default this process's own, symlinks resolved), when that is a file this process can read;
-    /// an installation is the parent of the executable's folder (`bin/`).
-    public static func bundledDatabase(executable: String? = executablePath()) -> String? {
+    /// an installation is the parent of the executable's folder (`bin/`). Nil when `magicVariable`
+    /// (by default libmagic's `MAGIC` environment variable) names a database: the user's choice
+    /// wins, as it does for libmagic's default.
+    public static func bundledDatabase(executable: String? = executablePath(),
+                                       magicVariable: String? = getenv("MAGIC").map { String(cString: $0) }) -> String? {
+        if let m = magicVariable, !m.isEmpty { return nil }
         guard let executable, let prefix = installationPrefix(ofExecutable: executable) else { return nil }
         let path = prefix + "/share/dicomcrawler/magic.mgc"
         return isReadableFile(path) ? path : nil
