@@ -32,6 +32,14 @@ final class DecoderProcessTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
+    /// Status 127 is the dynamic loader's (a library missing) or exec's: the message says how to see why.
+    func testADecoderThatCannotStartSaysHowToSeeWhy() {
+        let p = DecoderProcess(command: ["/bin/sh", "-c", "exit 127"], syntaxes: [])
+        guard case .failure(let e) = decode(p) else { return XCTFail("decoded without a decoder") }
+        XCTAssertEqual(e.kind, .decoderFailed)
+        XCTAssertTrue(e.message.contains("status 127: it could not start") && e.message.contains("/bin/sh --version"), e.message)
+    }
+
     func testAMissingDecoderIsAnError() {
         let p = DecoderProcess(command: ["/nonexistent/decoder"], syntaxes: [])
         guard case .failure(let e) = decode(p) else { return XCTFail("decoded without a decoder") }

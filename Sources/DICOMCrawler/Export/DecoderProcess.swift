@@ -85,7 +85,13 @@ public final class DecoderProcess: @unchecked Sendable {
         if r < 0 { return "the decoder stopped" }
         let signal = status & 0x7F
         if signal != 0 { return "the decoder crashed (signal \(signal))" }
-        return "the decoder exited with status \((status >> 8) & 0xFF)"
+        let code = (status >> 8) & 0xFF
+        if code == 127 {
+            // The dynamic loader's status (a shared library missing) or exec's: the helper's own
+            // stderr, where the loader says which, is not kept (the codecs print there).
+            return "the decoder exited with status 127: it could not start (a shared library it needs missing?); run \(command[0]) --version to see why"
+        }
+        return "the decoder exited with status \(code)"
     }
 
     public func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
