@@ -149,7 +149,11 @@ extension Parser {
                             keep = kept != nil
                         }
                         if !keep, try skipInBuffer(explicit: item.explicit, bigEndian: be) { continue }
-                        try readElement(tag: tag, in: keep ? kept : nil, explicit: item.explicit, bigEndian: be,
+                        // Values left where they are (`ReadOptions.loadsValues`): the top level's and the
+                        // file meta information's, but those that decoding needs.
+                        let inPlace = isRoot && !options.loadsValues && tag != .specificCharacterSet
+                            && tag != .pixelRepresentation && tag != .transferSyntaxUID
+                        try readElement(tag: tag, in: keep ? kept : nil, explicit: item.explicit, bigEndian: be, inPlace: inPlace,
                                         isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
                         if stack.count != frameCount { continue loop }
                     }
@@ -265,8 +269,9 @@ extension Parser {
         return true
     }
 
-    /// Reads an element into `item` (nil: not kept) of the given encoding.
-    private mutating func readElement(tag: Tag, in item: ItemFrame?, explicit: Bool, bigEndian be: Bool, isRoot: Bool,
+    /// Reads an element into `item` (nil: not kept) of the given encoding; `inPlace`: its value, when
+    /// kept, is left where it is (`ReadOptions.loadsValues`).
+    private mutating func readElement(tag: Tag, in item: ItemFrame?, explicit: Bool, bigEndian be: Bool, inPlace: Bool, isRoot: Bool,
                                       stack: inout [Frame], depth: inout Int) throws {
         let keep = item != nil
         let tagOffset = input.offset
@@ -364,8 +369,8 @@ extension Parser {
         if let size = input.knownSize, valueOffset + n > size {
             throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file (\(size) bytes)")
         }
-        let load = keep && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
-        if !load && keep && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
+        let load = keep && !inPlace && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
+        if !load && keep && !inPlace && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
             let p = min(options.bulkPrefix, n)
             guard try input.ensure(p) else {
                 throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the data")
