@@ -363,6 +363,11 @@ extension SeriesJob {
                     while b > a && (p[b - 1] == 0x20 || p[b - 1] == 0) { b -= 1 }
                     let n = b - a
                     guard n > 0, n < 32, found < count else { return false }
+                    if let v = Self.plainDecimal(p, a, b) {
+                        out[found] = v
+                        found += 1
+                        continue
+                    }
                     for k in 0..<n { buffer[k] = CChar(bitPattern: p[a + k]) }
                     buffer[n] = 0
                     var end: UnsafeMutablePointer<CChar>?
@@ -376,6 +381,38 @@ extension SeriesJob {
         }
         return ok && found == count ? out : nil
     }
+
+    /// `p[from..<to]` as `strtod` reads it, when it is a plain decimal (an optional minus, digits
+    /// with an optional point): exactly, as its digits (an integer up to 2^53) over a power of ten
+    /// up to 10^22 are exact doubles and one division rounds once, correctly, as `strtod` does.
+    /// Nil for any other text, left to `strtod`.
+    static func plainDecimal(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Double? {
+        var i = from
+        let negative = i < to && p[i] == 0x2D
+        if negative { i += 1 }
+        var digits: UInt64 = 0, count = 0, fraction = 0, point = false
+        while i < to {
+            let c = p[i]
+            if c >= 0x30 && c <= 0x39 {
+                guard count < 18 else { return nil }
+                digits = digits * 10 + UInt64(c - 0x30)
+                count += 1
+                if point { fraction += 1 }
+            } else if c == 0x2E && !point {
+                point = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard count > 0, digits <= 1 << 53, fraction < powersOfTen.count else { return nil }
+        let v = Double(digits) / powersOfTen[fraction]
+        return negative ? -v : v
+    }
+
+    /// 10^0 to 10^22, each exact.
+    private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
     /// A UID as rendered (trailing NULs and spaces removed), nil when absent or empty. Taken
     /// straight from the bytes when they are ASCII, as UIDs are: this runs for every file.
