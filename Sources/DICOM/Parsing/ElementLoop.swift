@@ -82,6 +82,7 @@ extension Parser {
                     // Element after element of this item, without taking the top of the stack again
                     // (a copy of the frame, retained and released) until the stack changes.
                     while true {
+                        if isRoot && !group2Only && wanted != nil { skipUnwantedRun(explicit: item.explicit, bigEndian: item.bigEndian) }
                         if let end = item.end, input.offset >= end {
                             if input.offset > end {
                                 throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
@@ -240,6 +241,64 @@ extension Parser {
         if ambiguous && vr == .US && pixelRepresentation == 1 { return .SS }
         if ambiguous && vr == .OB { return .OW }
         return vr
+    }
+
+    /// Skips the run of top-level elements from the current position that a read of chosen tags
+    /// does not want, each as the loop would (counted, skipped by `skipInBuffer`), in one tight loop
+    /// over the buffer: most of a header read for a few tags. Stops before the first element the
+    /// loop must look at: a wanted one, a delimiter or (0000,0000), one at or past where the read
+    /// stops, out of order, of undefined length or without a VR, not wholly in the buffer, or one
+    /// more than `maxElements`.
+    private mutating func skipUnwantedRun(explicit: Bool, bigEndian be: Bool) {
+        guard let w = wanted else { return }
+        let stop = options.stopBefore, last = lastWanted, limit = options.maxElements
+        var pos = input.pos, cursor = wantedCursor, count = elementCount
+        var lastTag: Tag?
+        input.buffer.withUnsafeBufferPointer { b in
+            @inline(__always) func u16(_ i: Int) -> UInt16 {
+                be ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
+            }
+            @inline(__always) func u32(_ i: Int) -> UInt32 {
+                be ? UInt32(u16(i)) << 16 | UInt32(u16(i + 2)) : UInt32(u16(i + 2)) << 16 | UInt32(u16(i))
+            }
+            while b.count - pos >= 12 {
+                let group = u16(pos)
+                let tag = Tag(group: group, element: u16(pos + 2))
+                if group == 0xFFFE || tag == Tag(0) { break }
+                if let stop, tag >= stop { break }
+                if let last, tag > last { break }
+                if cursor > 0 && w[cursor - 1] >= tag { break }
+                var c = cursor
+                while c < w.count && w[c] < tag { c += 1 }
+                if c < w.count && w[c] == tag { break }
+                let header: Int, length: UInt32
+                if explicit {
+                    let vr = VR(b[pos + 4], b[pos + 5])
+                    guard vr.isKnown else { break }
+                    if vr.hasLongLength {
+                        header = 12
+                        length = u32(pos + 8)
+                    } else {
+                        header = 8
+                        length = UInt32(u16(pos + 6))
+                    }
+                } else {
+                    header = 8
+                    length = u32(pos + 4)
+                }
+                guard length != 0xFFFF_FFFF, header + Int(length) <= b.count - pos, count < limit else { break }
+                cursor = c
+                count += 1
+                pos += header + Int(length)
+                lastTag = tag
+            }
+        }
+        if let lastTag {
+            input.pos = pos
+            wantedCursor = cursor
+            elementCount = count
+            currentTopTag = lastTag
+        }
     }
 
     /// An element that is not kept, of defined length, with a VR (or implicit VR), whose value is in
