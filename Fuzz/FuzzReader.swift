@@ -13,6 +13,15 @@ func exercise(_ bytes: [UInt8]) {
     let few = DICOMReader.read(bytes: bytes, options: ReadOptions(tags: [.studyDate, .patientID, .patientName], bulkThreshold: 16))
     _ = few.string(.patientName)
     _ = few.dataSet.date(.studyDate)
+    // The series command's way: values left in the input (`loadsValues` false), read there by offset.
+    var inPlace = ReadOptions(tags: [.studyDate, .seriesInstanceUID, .patientName, Tag(0x0020_0032), .pixelRepresentation])
+    inPlace.loadsValues = false
+    let header = DICOMReader.read(bytes: bytes, options: inPlace)
+    if header.transferSyntax?.isDeflated != true {
+        for e in header.meta.elements + header.dataSet.elements {
+            if case .notLoaded(let offset, let length) = e.value { _ = bytes[offset..<(offset + length)].count }
+        }
+    }
     // Pixel data: locate the frames and decode a few (frames no larger than 4 MB).
     if var pixels = try? PixelReader(file: file, bytes: bytes) {
         pixels.maxFrameBytes = 4 << 20

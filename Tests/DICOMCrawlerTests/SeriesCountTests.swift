@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DICOM
 import XCTest
 @testable import DICOMCrawler
@@ -60,5 +63,66 @@ final class SeriesCountTests: XCTestCase {
             XCTAssertEqual(packed.map(\.rows), headers.map(\.rows), name)
         }
         XCTAssertLessThanOrEqual(MemoryLayout<FrameGeometry>.stride, 128)
+    }
+
+    /// Frames of one path (a multi-frame file's, or packed frames, which have none) plan as in any
+    /// other order: in ascending frame order the planner takes them as they come, in another it
+    /// sorts them.
+    func testFramesOfOnePathPlanAsShuffled() {
+        let frames: [SliceHeader] = (0..<12).map { i in
+            var h = F.slice("multi.dcm", position: SIMD3(0, 0, Double(i % 4) * 2), instance: 1)
+            h.frame = i + 1
+            h.sopInstanceUID = "1.2.3.9"
+            return h
+        }
+        let ordered = ScanPlanner.plan(frames)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5 {
+            XCTAssertEqual(ScanPlanner.plan(frames.shuffled(using: &generator)), ordered)
+        }
+        XCTAssertEqual(ordered.count, 1)
+        XCTAssertEqual(ordered.first.map { [$0.slicesPerVolume, $0.volumes] }, [4, 3])
+        XCTAssertEqual(ordered.first?.slices.map { $0.header.frame ?? 0 }, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+        XCTAssertEqual(ScanPlanner.stackShape(ofSeries: frames).map { [$0.slices, $0.volumes] }, [4, 3])
+    }
+
+    /// The hashes' text for the planner: 13 characters, equal for equal hashes, different for
+    /// different ones.
+    func testHashText() {
+        let hashes: [UInt64] = [1, 2, 31, 32, 0xCBF2_9CE4_8422_2325, .max, .max - 1, 1 << 63] + (0..<2000).map { _ in .random(in: 1...UInt64.max) }
+        let texts = hashes.map(FrameGeometry.text)
+        XCTAssertTrue(texts.allSatisfy { $0.utf8.count == 13 })
+        XCTAssertEqual(Set(texts).count, Set(hashes).count)
+        XCTAssertEqual(FrameGeometry.text(0xCBF2_9CE4_8422_2325), FrameGeometry.text(0xCBF2_9CE4_8422_2325))
+    }
+
+    /// Plain decimals are read as `strtod` reads them, bit for bit (signed zeros too); other text
+    /// is left to `strtod`.
+    func testPlainDecimalIsStrtod() {
+        var texts = ["0", "-0", "0.0", "-0.000", "1", "-1", "1.", ".5", "-.5", "00012.50", "-100", "-100.123456",
+                     "0.1", "0.2", "0.3", "1999.99975585937", "30.001", "9007199254740992", "9007199254740993",
+                     "123456789012345678", "0.0000000000000000000001", "0.00000000000000000000001", "1e3", "+1", "-",
+                     ".", "1.2.3", "1-2", " 1", "0x10", "inf", "nan", "1,5"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let whole = String(UInt64.random(in: 0...999_999, using: &generator))
+            let fraction = String(UInt64.random(in: 0...999_999_999, using: &generator))
+            texts.append((Bool.random(using: &generator) ? "-" : "") + whole.prefix(Int.random(in: 1...6, using: &generator))
+                         + "." + fraction.prefix(Int.random(in: 0...9, using: &generator)))
+        }
+        var plain = 0
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let v = bytes.withUnsafeBufferPointer { SeriesJob.plainDecimal($0, 0, $0.count) }
+            guard let v else { continue }
+            plain += 1
+            var end: UnsafeMutablePointer<CChar>?
+            let expected = text.withCString { strtod($0, &end) }
+            XCTAssertEqual(v.bitPattern, expected.bitPattern, text)
+        }
+        XCTAssertGreaterThan(plain, 5000)
+        for text in ["1e3", "+1", "-", ".", "1.2.3", "1-2", " 1", "0x10", "inf", "nan", "1,5", "123456789012345678", "9007199254740993"] {
+            XCTAssertNil(Array(text.utf8).withUnsafeBufferPointer { SeriesJob.plainDecimal($0, 0, $0.count) }, text)
+        }
     }
 }

@@ -35,6 +35,23 @@ final class DictionaryTests: XCTestCase {
         }
     }
 
+    /// The 34 VRs of PS3.5 6.2 (table 6.2-1) are the only known ones of all 65536 pairs of bytes, and
+    /// the 13 with a 32-bit length in explicit VR (PS3.5 7.1.2) the only long ones.
+    func testKnownVRsAndLongLengths() {
+        let known = Set("AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split(separator: " ").map(String.init))
+        let long = Set("OB OD OF OL OV OW SQ SV UC UN UR UT UV".split(separator: " ").map(String.init))
+        var foundKnown: Set<String> = [], foundLong: Set<String> = []
+        for raw in 0...UInt16.max {
+            let vr = VR(rawValue: raw)
+            if vr.isKnown { foundKnown.insert(vr.description) }
+            if vr.hasLongLength { foundLong.insert(vr.description) }
+        }
+        XCTAssertEqual(foundKnown, known)
+        XCTAssertEqual(foundLong, long)
+        XCTAssertNil(VR("XX"))
+        XCTAssertEqual(VR("UV"), .UV)
+    }
+
     func testRepeatingGroupsAndMisses() {
         XCTAssertEqual(DataDictionary.entry(for: Tag(0x6002_3000))?.keyword, "OverlayData")
         XCTAssertEqual(DataDictionary.entry(for: Tag(0x601E_0010))?.keyword, "OverlayRows")

@@ -16,6 +16,25 @@ final class FuzzRegressionTests: XCTestCase {
         for t in [Tag.studyDate, .patientID, .patientName] {
             if few.error == nil && file.error == nil { XCTAssertEqual(few.string(t), file.string(t), label) }
         }
+        // The same read with the values left in place: the same elements and verdict, each value
+        // where its offset says (in the input, but in a deflated data set).
+        var options = ReadOptions(tags: [.studyDate, .patientID, .patientName], bulkThreshold: 16)
+        options.loadsValues = false
+        let inPlace = read(b, options)
+        XCTAssertEqual(inPlace.error?.kind, few.error?.kind, label)
+        XCTAssertEqual(inPlace.error?.offset, few.error?.offset, label)
+        XCTAssertEqual(inPlace.stoppedEarly, few.stoppedEarly, label)
+        for (set, loaded, inflated) in [(inPlace.meta, few.meta, false), (inPlace.dataSet, few.dataSet, few.transferSyntax?.isDeflated == true)] {
+            XCTAssertEqual(set.elements.map(\.tag), loaded.elements.map(\.tag), label)
+            for (e, l) in zip(set.elements, loaded.elements) {
+                guard case .notLoaded(let offset, let length) = e.value, let bytes = l.bytes else { continue }
+                XCTAssertEqual(length, bytes.count, label)
+                if !inflated {
+                    XCTAssertLessThanOrEqual(offset + length, b.count, label)
+                    if offset + length <= b.count { XCTAssertEqual(Array(b[offset..<(offset + length)]), bytes, label) }
+                }
+            }
+        }
     }
 
     func testRecordedRegressions() throws {

@@ -98,6 +98,17 @@ final class LimitsTests: XCTestCase {
         let last = file.dataSet.elements.last!
         XCTAssertEqual(file.error?.offset, last.offset + 8 + Int(last.length))
         XCTAssertEqual(file.error?.description.hasPrefix("too large at byte"), true)
+        // Elements skipped by a read of chosen tags count the same: it stops at the same element.
+        for inPlace in [false, true] {
+            var chosen = options
+            chosen.tags = [.patientID, Tag(0x0030_0010)]
+            chosen.loadsValues = !inPlace
+            let few = read(b, chosen)
+            XCTAssertEqual(few.error?.kind, .tooLarge)
+            XCTAssertEqual(few.error?.offset, file.error?.offset)
+            XCTAssertEqual(few.errorTag, file.errorTag)
+            XCTAssertEqual(few.dataSet.elements.map(\.tag), [.patientID])
+        }
         // Items count too.
         let items = (0..<50).map { _ in DataSet([.string(Tag(0x0008_1155), "1.2")]) }
         let seq = read(DICOMWriter().write(DataSet([.string(.patientID, "P"), .sequence(Tag(0x0008_1140), items)])), options)

@@ -140,6 +140,49 @@ final class SelectiveReadTests: XCTestCase {
         }
     }
 
+    /// With `loadsValues` false, the top-level values and the file meta information's are left where
+    /// they are: each kept element is `.notLoaded` at the offset and length of the bytes a loaded read
+    /// gives, but Transfer Syntax UID, Specific Character Set and Pixel Representation (loaded, and
+    /// applied: the character set, the pixel representation's VRs) and the values inside a kept
+    /// sequence. The rest of the file (elements, errors, where it stopped) is the loaded read's.
+    func testValuesLeftInPlace() throws {
+        let elements: [Element] = [
+            .string(.specificCharacterSet, "ISO_IR 192"),
+            .string(.studyDate, "20240101"),
+            .sequence(Tag(0x0008_1140), [DataSet([.string(Tag(0x0008_1150), "1.2.840.10008.5.1.4.1.1.4")])], undefinedLength: true),
+            .string(.patientName, "Müller^Jürgen"), .string(.patientID, "PID-7"),
+            .uint16(.pixelRepresentation, [1]), .bytes(Tag(0x0028_0106), .US, [0xFE, 0xFF]),
+        ]
+        for ts in [TransferSyntax.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian] {
+            let b = DICOMWriter(transferSyntax: ts).write(DataSet(elements))
+            for tags in [nil, Set([.studyDate, Tag(0x0008_1140), .patientName, Tag(0x0028_0106)])] as [Set<Tag>?] {
+                var options = ReadOptions(tags: tags)
+                let loaded = read(b, options)
+                options.loadsValues = false
+                let file = read(b, options)
+                XCTAssertNil(file.error, ts.name)
+                XCTAssertEqual(file.stoppedEarly, loaded.stoppedEarly, ts.name)
+                XCTAssertEqual(file.transferSyntax, ts)
+                XCTAssertEqual(file.dataSet.characterSet, loaded.dataSet.characterSet, ts.name)
+                for (set, loadedSet) in [(file.meta, loaded.meta), (file.dataSet, loaded.dataSet)] {
+                    XCTAssertEqual(set.elements.map(\.tag), loadedSet.elements.map(\.tag), ts.name)
+                    XCTAssertEqual(set.elements.map(\.vr), loadedSet.elements.map(\.vr), ts.name)
+                    for (e, l) in zip(set.elements, loadedSet.elements) {
+                        if [Tag.transferSyntaxUID, .specificCharacterSet, .pixelRepresentation].contains(e.tag) || e.vr == .SQ {
+                            XCTAssertEqual(e, l, "\(ts.name) \(e.tag)")
+                        } else if case .notLoaded(let offset, let length) = e.value {
+                            XCTAssertEqual(Array(b[offset..<(offset + length)]), l.bytes, "\(ts.name) \(e.tag)")
+                        } else {
+                            XCTFail("\(ts.name) \(e.tag): \(e.value)")
+                        }
+                    }
+                }
+                // Pixel Representation 1 made the implicit VR of Smallest Image Pixel Value SS.
+                XCTAssertEqual(file.dataSet[Tag(0x0028_0106)]?.vr, ts == .implicitVRLittleEndian ? .SS : .US, ts.name)
+            }
+        }
+    }
+
     /// Reading only some tags gives the same values as reading everything, in every syntax, and
     /// stops early.
     func testSelectiveReadInEverySyntax() throws {

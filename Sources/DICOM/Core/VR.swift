@@ -31,23 +31,42 @@ public struct VR: Hashable, Sendable, CustomStringConvertible {
     /// Items and delimiters have no VR; dcmdump prints `na`.
     public static let none = VR(0x6E, 0x61)
 
-    /// One of the 34 VRs of PS3.5 6.2.
-    public var isKnown: Bool {
-        switch self {
-        case .AE, .AS, .AT, .CS, .DA, .DS, .DT, .FD, .FL, .IS, .LO, .LT, .OB, .OD, .OF, .OL, .OV, .OW,
-             .PN, .SH, .SL, .SQ, .SS, .ST, .SV, .TM, .UC, .UI, .UL, .UN, .UR, .US, .UT, .UV:
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// In explicit VR encodings these VRs have two reserved bytes and a 32-bit length (PS3.5 7.1.2).
-    public var hasLongLength: Bool {
-        switch self {
-        case .OB, .OD, .OF, .OL, .OV, .OW, .SQ, .SV, .UC, .UN, .UR, .UT, .UV: return true
+    /// One of the 34 VRs of PS3.5 6.2. Asked of every element of explicit VR data: a bit of a mask
+    /// per first letter (bit n: second letter `A` + n), not a comparison with each VR.
+    @inline(__always) public var isKnown: Bool {
+        let second = UInt32(rawValue & 0xFF) &- 0x41
+        guard second < 26 else { return false }
+        let mask: UInt32
+        switch rawValue >> 8 {
+        case 0x41: mask = 0x00C0010  // A: E S T
+        case 0x43: mask = 0x0040000  // C: S
+        case 0x44: mask = 0x00C0001  // D: A S T
+        case 0x46: mask = 0x0000808  // F: D L
+        case 0x49: mask = 0x0040000  // I: S
+        case 0x4C: mask = 0x0084000  // L: O T
+        case 0x4F: mask = 0x060082A  // O: B D F L V W
+        case 0x50: mask = 0x0002000  // P: N
+        case 0x53: mask = 0x02D0880  // S: H L Q S T V
+        case 0x54: mask = 0x0001000  // T: M
+        case 0x55: mask = 0x02E2904  // U: C I L N R S T V
         default: return false
         }
+        return mask >> second & 1 != 0
+    }
+
+    /// In explicit VR encodings these VRs have two reserved bytes and a 32-bit length (PS3.5 7.1.2):
+    /// OB OD OF OL OV OW, SQ SV, UC UN UR UT UV (masks as in `isKnown`).
+    @inline(__always) public var hasLongLength: Bool {
+        let second = UInt32(rawValue & 0xFF) &- 0x41
+        guard second < 26 else { return false }
+        let mask: UInt32
+        switch rawValue >> 8 {
+        case 0x4F: mask = 0x060082A  // O: B D F L V W
+        case 0x53: mask = 0x0210000  // S: Q V
+        case 0x55: mask = 0x02A2004  // U: C N R T V
+        default: return false
+        }
+        return mask >> second & 1 != 0
     }
 
     /// VRs whose value is one string that may not be split at backslashes.

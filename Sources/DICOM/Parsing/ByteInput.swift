@@ -16,6 +16,8 @@ struct ByteInput {
     /// Bytes fetched from the underlying file or memory (for "reads only what it needs").
     private(set) var bytesFetched: Int = 0
     private var nextChunk: Int
+    /// Total size of the stream if known (memory, file); nil for inflated streams.
+    let knownSize: Int?
 
     enum Source {
         case memory(count: Int)
@@ -29,6 +31,7 @@ struct ByteInput {
         pos = 0
         base = 0
         source = .memory(count: bytes.count)
+        knownSize = bytes.count
         nextChunk = 0
         bytesFetched = bytes.count
     }
@@ -39,6 +42,7 @@ struct ByteInput {
         pos = 0
         base = 0
         source = .file(fd: fd, size: size)
+        knownSize = size
         nextChunk = max(firstChunk, 256)
     }
 
@@ -49,20 +53,12 @@ struct ByteInput {
         pos = 0
         base = 0
         source = .inflate(try Inflater(underlying))
+        knownSize = nil
         nextChunk = 16384
     }
 
     @inline(__always) var offset: Int { base + pos }
     @inline(__always) var available: Int { buffer.count - pos }
-
-    /// Total size of the stream if known (memory, file); nil for inflated streams.
-    var knownSize: Int? {
-        switch source {
-        case .memory(let count): return count
-        case .file(_, let size): return size
-        case .inflate: return nil
-        }
-    }
 
     /// Bytes fetched from the file or memory underneath (through the inflater, if any).
     var sourceBytesFetched: Int {
@@ -136,11 +132,15 @@ struct ByteInput {
     }
 
     /// Skips `n` bytes; false if the stream ends first (then it is positioned at the end).
-    mutating func skip(_ n: Int) throws -> Bool {
+    @inline(__always) mutating func skip(_ n: Int) throws -> Bool {
         if n <= available {
             pos += n
             return true
         }
+        return try skipPastBuffer(n)
+    }
+
+    private mutating func skipPastBuffer(_ n: Int) throws -> Bool {
         switch source {
         case .memory:
             pos = buffer.count

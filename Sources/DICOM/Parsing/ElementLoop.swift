@@ -8,12 +8,8 @@ extension Parser {
         let explicit: Bool
         let bigEndian: Bool
         let offset: Int
-        /// Whether the item's elements are kept: false inside a sequence that is not kept (a read of
-        /// chosen tags), whose elements are then walked and checked but their values not loaded.
-        let keep: Bool
-        init(charset: SpecificCharacterSet, end: Int?, explicit: Bool, bigEndian: Bool, offset: Int, keep: Bool = true) {
+        init(charset: SpecificCharacterSet, end: Int?, explicit: Bool, bigEndian: Bool, offset: Int) {
             self.charset = charset; self.end = end; self.explicit = explicit; self.bigEndian = bigEndian; self.offset = offset
-            self.keep = keep
         }
     }
 
@@ -23,16 +19,37 @@ extension Parser {
         let end: Int?
         let explicit: Bool
         let bigEndian: Bool
-        let keep: Bool
-        init(tag: Tag, vr: VR, fileVR: VR?, length: UInt32, offset: Int, end: Int?, explicit: Bool, bigEndian: Bool, keep: Bool) {
+        init(tag: Tag, vr: VR, fileVR: VR?, length: UInt32, offset: Int, end: Int?, explicit: Bool, bigEndian: Bool) {
             self.tag = tag; self.vr = vr; self.fileVR = fileVR; self.length = length; self.offset = offset
-            self.end = end; self.explicit = explicit; self.bigEndian = bigEndian; self.keep = keep
+            self.end = end; self.explicit = explicit; self.bigEndian = bigEndian
         }
     }
 
+    /// Where an item or a sequence starts and ends, and how its elements are encoded.
+    struct Extent {
+        /// The sequence's tag (for messages); `.item` for an item.
+        let tag: Tag
+        let offset: Int
+        let end: Int?
+        let explicit: Bool
+        let bigEndian: Bool
+    }
+
+    /// An open item or sequence. Those inside a sequence that is not kept (a read of chosen tags) are
+    /// walked and checked, their values never loaded and nothing collected: no object is made for them.
     enum Frame {
         case item(ItemFrame)
         case sequence(SequenceFrame)
+        case skippedItem(Extent)
+        case skippedSequence(Extent)
+
+        var extent: Extent {
+            switch self {
+            case .item(let i): return Extent(tag: .item, offset: i.offset, end: i.end, explicit: i.explicit, bigEndian: i.bigEndian)
+            case .sequence(let s): return Extent(tag: s.tag, offset: s.offset, end: s.end, explicit: s.explicit, bigEndian: s.bigEndian)
+            case .skippedItem(let e), .skippedSequence(let e): return e
+            }
+        }
     }
 
     /// Reads a data set up to its end, an error, `stopBefore` or the last wanted tag (`stopped`), or,
@@ -47,18 +64,25 @@ extension Parser {
         } else if let w = wanted {
             rootFrame.elements.reserveCapacity(min(w.count, 64))
         }
-        var stack: [Frame] = [.item(rootFrame)]
+        var stack: [Frame] = []
+        stack.reserveCapacity(8)
+        stack.append(.item(rootFrame))
         var depth = 0  // open sequences
 
         do {
             loop: while let top = stack.last {
                 switch top {
-                case .item(let item):
+                case .item, .skippedItem:
+                    // The item's elements are collected in `kept`; nil for an item that is not kept.
+                    let item = top.extent
+                    let kept: ItemFrame?
+                    if case .item(let i) = top { kept = i } else { kept = nil }
                     let isRoot = stack.count == 1
                     let frameCount = stack.count
                     // Element after element of this item, without taking the top of the stack again
                     // (a copy of the frame, retained and released) until the stack changes.
                     while true {
+                        if isRoot && !group2Only && wanted != nil { skipUnwantedRun(explicit: item.explicit, bigEndian: item.bigEndian) }
                         if let end = item.end, input.offset >= end {
                             if input.offset > end {
                                 throw DICOMError(.badLength, offset: input.offset, "an element runs past the end of the item that started at byte \(item.offset) and ends at byte \(end)")
@@ -88,7 +112,10 @@ extension Parser {
                             } else if tag == .sequenceDelimitation && !isRoot {
                                 warnings.append("sequence delimiter without item delimiter at byte \(tagOffset)")
                                 popItem(&stack)
-                                if case .sequence = stack.last { popSequence(&stack); depth -= 1 }
+                                switch stack.last {
+                                case .sequence?, .skippedSequence?: popSequence(&stack); depth -= 1
+                                default: break
+                                }
                             } else if isRoot && tag != .item {
                                 warnings.append("stray delimiter \(tag) at byte \(tagOffset) ignored")
                             } else {
@@ -113,12 +140,27 @@ extension Parser {
                             if let stop = options.stopBefore, tag >= stop { stopped = true; break loop }
                             if let last = lastWanted, tag > last { stopped = true; break loop }
                         }
-                        if isRoot && !group2Only { currentTopTag = tag }
-                        try readElement(tag: tag, in: item, isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
+                        // At the top level, the wanted tags; inside a sequence, what its item says (the
+                        // sequence's own keep: the values inside one that is not kept are never loaded).
+                        let keep: Bool
+                        if isRoot && !group2Only {
+                            currentTopTag = tag
+                            keep = wanted == nil || isWanted(tag)
+                        } else {
+                            keep = kept != nil
+                        }
+                        if !keep, try skipInBuffer(explicit: item.explicit, bigEndian: be) { continue }
+                        // Values left where they are (`ReadOptions.loadsValues`): the top level's and the
+                        // file meta information's, but those that decoding needs.
+                        let inPlace = isRoot && !options.loadsValues && tag != .specificCharacterSet
+                            && tag != .pixelRepresentation && tag != .transferSyntaxUID
+                        try readElement(tag: tag, in: keep ? kept : nil, explicit: item.explicit, bigEndian: be, inPlace: inPlace,
+                                        isRoot: isRoot && !group2Only, stack: &stack, depth: &depth)
                         if stack.count != frameCount { continue loop }
                     }
 
-                case .sequence(let seq):
+                case .sequence, .skippedSequence:
+                    let seq = top.extent
                     if let end = seq.end, input.offset >= end {
                         if input.offset > end {
                             throw DICOMError(.badLength, offset: input.offset, "an item runs past the end of sequence \(seq.tag) that started at byte \(seq.offset)")
@@ -143,9 +185,13 @@ extension Parser {
                             // whole elements are kept), then reported as truncated.
                             end = input.offset + Int(length)
                         }
-                        let parentCharset: SpecificCharacterSet
-                        if case .item(let parent) = stack[stack.count - 2] { parentCharset = parent.charset } else { parentCharset = .default }
-                        stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset, keep: seq.keep)))
+                        if case .sequence = top {
+                            let parentCharset: SpecificCharacterSet
+                            if case .item(let parent) = stack[stack.count - 2] { parentCharset = parent.charset } else { parentCharset = .default }
+                            stack.append(.item(ItemFrame(charset: parentCharset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian, offset: tagOffset)))
+                        } else {
+                            stack.append(.skippedItem(Extent(tag: .item, offset: tagOffset, end: end, explicit: seq.explicit, bigEndian: seq.bigEndian)))
+                        }
                     } else if tag == .sequenceDelimitation {
                         popSequence(&stack)
                         depth -= 1
@@ -159,8 +205,11 @@ extension Parser {
         } catch {
             // Keep what was read: the open items and sequences go into their parents, so the
             // elements read before the damage stay in the result, at every depth.
-            while stack.count > 1 {
-                if case .item = stack.last! { popItem(&stack) } else { popSequence(&stack); depth -= 1 }
+            while let last = stack.last, stack.count > 1 {
+                switch last {
+                case .item, .skippedItem: popItem(&stack)
+                case .sequence, .skippedSequence: popSequence(&stack); depth -= 1
+                }
             }
             throw error
         }
@@ -170,19 +219,17 @@ extension Parser {
         return DataSet(elements: rootFrame.elements, characterSet: rootFrame.charset, bigEndian: rootFrame.bigEndian)
     }
 
+    /// Closes the top item: a kept one goes into its sequence (kept too).
     private func popItem(_ stack: inout [Frame]) {
         guard case .item(let item) = stack.removeLast(), case .sequence(let seq) = stack.last else { return }
-        if seq.keep {
-            seq.items.append(DataSet(elements: item.elements, characterSet: item.charset, bigEndian: item.bigEndian))
-        }
+        seq.items.append(DataSet(elements: item.elements, characterSet: item.charset, bigEndian: item.bigEndian))
     }
 
+    /// Closes the top sequence: a kept one goes into its item (kept too).
     private func popSequence(_ stack: inout [Frame]) {
         guard case .sequence(let seq) = stack.removeLast(), case .item(let parent) = stack.last else { return }
-        if seq.keep {
-            parent.elements.append(Element(tag: seq.tag, vr: seq.vr, fileVR: seq.fileVR, length: seq.length,
-                                           offset: seq.offset, value: .sequence(seq.items)))
-        }
+        parent.elements.append(Element(tag: seq.tag, vr: seq.vr, fileVR: seq.fileVR, length: seq.length,
+                                       offset: seq.offset, value: .sequence(seq.items)))
     }
 
     /// The VR an implicit-VR element has: the dictionary's, resolving `US or SS` with Pixel
@@ -196,9 +243,97 @@ extension Parser {
         return vr
     }
 
-    private mutating func readElement(tag: Tag, in item: ItemFrame, isRoot: Bool, stack: inout [Frame], depth: inout Int) throws {
+    /// Skips the run of top-level elements from the current position that a read of chosen tags
+    /// does not want, each as the loop would (counted, skipped by `skipInBuffer`), in one tight loop
+    /// over the buffer: most of a header read for a few tags. Stops before the first element the
+    /// loop must look at: a wanted one, a delimiter or (0000,0000), one at or past where the read
+    /// stops, out of order, of undefined length or without a VR, not wholly in the buffer, or one
+    /// more than `maxElements`.
+    private mutating func skipUnwantedRun(explicit: Bool, bigEndian be: Bool) {
+        guard let w = wanted else { return }
+        let stop = options.stopBefore, last = lastWanted, limit = options.maxElements
+        var pos = input.pos, cursor = wantedCursor, count = elementCount
+        var lastTag: Tag?
+        input.buffer.withUnsafeBufferPointer { b in
+            @inline(__always) func u16(_ i: Int) -> UInt16 {
+                be ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
+            }
+            @inline(__always) func u32(_ i: Int) -> UInt32 {
+                be ? UInt32(u16(i)) << 16 | UInt32(u16(i + 2)) : UInt32(u16(i + 2)) << 16 | UInt32(u16(i))
+            }
+            while b.count - pos >= 12 {
+                let group = u16(pos)
+                let tag = Tag(group: group, element: u16(pos + 2))
+                if group == 0xFFFE || tag == Tag(0) { break }
+                if let stop, tag >= stop { break }
+                if let last, tag > last { break }
+                if cursor > 0 && w[cursor - 1] >= tag { break }
+                var c = cursor
+                while c < w.count && w[c] < tag { c += 1 }
+                if c < w.count && w[c] == tag { break }
+                let header: Int, length: UInt32
+                if explicit {
+                    let vr = VR(b[pos + 4], b[pos + 5])
+                    guard vr.isKnown else { break }
+                    if vr.hasLongLength {
+                        header = 12
+                        length = u32(pos + 8)
+                    } else {
+                        header = 8
+                        length = UInt32(u16(pos + 6))
+                    }
+                } else {
+                    header = 8
+                    length = u32(pos + 4)
+                }
+                guard length != 0xFFFF_FFFF, header + Int(length) <= b.count - pos, count < limit else { break }
+                cursor = c
+                count += 1
+                pos += header + Int(length)
+                lastTag = tag
+            }
+        }
+        if let lastTag {
+            input.pos = pos
+            wantedCursor = cursor
+            elementCount = count
+            currentTopTag = lastTag
+        }
+    }
+
+    /// An element that is not kept, of defined length, with a VR (or implicit VR), whose value is in
+    /// the buffer: counted and skipped, as `readElement` would (whatever its VR, such an element is
+    /// skipped and nothing else: no value, charset or pixel representation, no error). Most of a
+    /// header read for a few tags is such elements. False, having read nothing, for any other.
+    @inline(__always) private mutating func skipInBuffer(explicit: Bool, bigEndian be: Bool) throws -> Bool {
+        guard input.available >= 12 else { return false }
+        let header: Int, length: UInt32
+        if explicit {
+            let vr = VR(input.u8(at: 4), input.u8(at: 5))
+            guard vr.isKnown else { return false }
+            if vr.hasLongLength {
+                header = 12
+                length = input.u32(at: 8, bigEndian: be)
+            } else {
+                header = 8
+                length = UInt32(input.u16(at: 6, bigEndian: be))
+            }
+        } else {
+            header = 8
+            length = input.u32(at: 4, bigEndian: be)
+        }
+        guard length != 0xFFFF_FFFF, header + Int(length) <= input.available else { return false }
+        try countElement(at: input.offset)
+        input.pos += header + Int(length)
+        return true
+    }
+
+    /// Reads an element into `item` (nil: not kept) of the given encoding; `inPlace`: its value, when
+    /// kept, is left where it is (`ReadOptions.loadsValues`).
+    private mutating func readElement(tag: Tag, in item: ItemFrame?, explicit: Bool, bigEndian be: Bool, inPlace: Bool, isRoot: Bool,
+                                      stack: inout [Frame], depth: inout Int) throws {
+        let keep = item != nil
         let tagOffset = input.offset
-        let be = item.bigEndian
         guard try input.ensure(8) else {
             throw DICOMError(.truncated, offset: tagOffset, "file ends inside the header of \(tag)")
         }
@@ -206,7 +341,7 @@ extension Parser {
         var vr: VR
         var fileVR: VR? = nil
         let length: UInt32
-        if item.explicit {
+        if explicit {
             let v = VR(input.u8(at: 4), input.u8(at: 5))
             if v.isKnown {
                 fileVR = v
@@ -244,16 +379,13 @@ extension Parser {
             let known = implicitVR(tag)
             if known != .UN { vr = known }
         }
-        // At the top level, the wanted tags; inside a sequence, what its item says (the sequence's own
-        // keep: the values inside one that is not kept are never loaded).
-        let keep = isRoot ? (wanted == nil || isWanted(tag)) : item.keep
         let valueOffset = input.offset
         let undefined = length == 0xFFFF_FFFF
 
         if undefined && vr != .SQ && (tag == .pixelData || tag == .floatPixelData || tag == .doubleFloatPixelData) && fileVR != .UN {
             var fragments: [Element.Fragment] = []
             let failure = readFragments(tag: tag, bigEndian: be, into: &fragments)
-            if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .fragments(fragments))) }
+            item?.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .fragments(fragments)))
             if let failure { throw failure }
             return
         }
@@ -272,11 +404,14 @@ extension Parser {
             }
             depth += 1
             let seqVR: VR = vr == .UN || vr == .SQ ? .SQ : vr
-            stack.append(.sequence(SequenceFrame(
-                tag: tag, vr: seqVR, fileVR: fileVR, length: length, offset: tagOffset,
-                end: undefined ? nil : valueOffset + Int(length),
-                explicit: contentIsImplicitLE ? false : item.explicit,
-                bigEndian: contentIsImplicitLE ? false : item.bigEndian, keep: keep)))
+            let end = undefined ? nil : valueOffset + Int(length)
+            let seqExplicit = contentIsImplicitLE ? false : explicit, seqBigEndian = contentIsImplicitLE ? false : be
+            if keep {
+                stack.append(.sequence(SequenceFrame(tag: tag, vr: seqVR, fileVR: fileVR, length: length, offset: tagOffset,
+                                                     end: end, explicit: seqExplicit, bigEndian: seqBigEndian)))
+            } else {
+                stack.append(.skippedSequence(Extent(tag: tag, offset: tagOffset, end: end, explicit: seqExplicit, bigEndian: seqBigEndian)))
+            }
             return
         }
 
@@ -286,15 +421,15 @@ extension Parser {
             // Cut pixel data (a transfer that stopped early): the header is whole; keep the element
             // with what is there, and say so.
             let present = max(0, size - valueOffset)
-            if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: present))) }
+            item?.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: present)))
             _ = try input.skip(present)
             throw DICOMError(.truncated, offset: tagOffset, "pixel data \(tag) is cut: \(present) of its \(n) bytes (from byte \(valueOffset)) are in the file (\(size) bytes)")
         }
         if let size = input.knownSize, valueOffset + n > size {
             throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file (\(size) bytes)")
         }
-        let load = keep && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
-        if !load && keep && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
+        let load = keep && !inPlace && !isPixelData && n <= options.maxValueLength && !(vr.isBulk && n > options.bulkThreshold)
+        if !load && keep && !inPlace && !isPixelData && options.bulkPrefix > 0 && vr.isBulk {
             let p = min(options.bulkPrefix, n)
             guard try input.ensure(p) else {
                 throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the data")
@@ -303,14 +438,14 @@ extension Parser {
             guard try input.skip(n - p) else {
                 throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file")
             }
-            item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .truncated(prefix: prefix, offset: valueOffset, length: n)))
+            item?.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .truncated(prefix: prefix, offset: valueOffset, length: n)))
             return
         }
         if !load {
             guard try input.skip(n) else {
                 throw DICOMError(.truncated, offset: tagOffset, "value of \(tag) (\(n) bytes from byte \(valueOffset)) runs past the end of the file")
             }
-            if keep { item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: n))) }
+            item?.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .notLoaded(offset: valueOffset, length: n)))
             return
         }
         if keep {
@@ -324,13 +459,11 @@ extension Parser {
         }
         let bytes = input.take(n)
         if tag == .specificCharacterSet {
-            item.charset = SpecificCharacterSet(value: bytes)
+            item?.charset = SpecificCharacterSet(value: bytes)
         } else if tag == .pixelRepresentation && isRoot && n >= 2 {
             pixelRepresentation = be ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : UInt16(bytes[1]) << 8 | UInt16(bytes[0])
         }
-        if keep {
-            item.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .bytes(bytes)))
-        }
+        item?.elements.append(Element(tag: tag, vr: vr, fileVR: fileVR, length: length, offset: tagOffset, value: .bytes(bytes)))
     }
 
     private func hex2(_ b: UInt8) -> String { (b < 16 ? "0" : "") + String(b, radix: 16) }
@@ -364,15 +497,23 @@ extension Parser {
         }
     }
 
-    @inline(__always) private func isWanted(_ tag: Tag) -> Bool {
+    /// Whether a top-level tag is wanted. Top-level tags ascend (in all but damaged files), so a
+    /// cursor walks the sorted wanted tags along with them: `wanted[..<wantedCursor]` are below the
+    /// tags seen; a tag below one of those (out of order) moves the cursor back by a binary search.
+    @inline(__always) private mutating func isWanted(_ tag: Tag) -> Bool {
         guard let w = wanted else { return true }
-        var lo = 0, hi = w.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if w[mid] == tag { return true }
-            if w[mid] < tag { lo = mid + 1 } else { hi = mid }
+        var i = wantedCursor
+        if i > 0 && w[i - 1] >= tag {
+            var lo = 0, hi = i
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if w[mid] < tag { lo = mid + 1 } else { hi = mid }
+            }
+            i = lo
         }
-        return false
+        while i < w.count && w[i] < tag { i += 1 }
+        wantedCursor = i
+        return i < w.count && w[i] == tag
     }
 
     /// Encapsulated pixel data: items up to the sequence delimiter, skipped by seeking.

@@ -8,8 +8,10 @@ struct Parser {
     var bigEndian = false
     var pixelRepresentation: UInt16 = 0
     let lastWanted: Tag?
-    /// Sorted; searched with a binary search (cheaper than hashing for a handful of tags).
+    /// Sorted; walked with the top-level tags (`isWanted`).
     let wanted: [Tag]?
+    /// `wanted[..<wantedCursor]` are below the last top-level tag asked about.
+    var wantedCursor = 0
     /// The top-level data set being read (kept so that an error can return what was read).
     var currentRoot: ItemFrame?
     /// The file meta group being read (likewise).

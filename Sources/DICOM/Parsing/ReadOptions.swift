@@ -29,6 +29,13 @@ public struct ReadOptions: Sendable {
     public var maxElements: Int
     /// Most bytes of values loaded from one file, all elements together; more is `.tooLarge`.
     public var maxValueBytesTotal: Int
+    /// Whether the values of the top-level data set and of the file meta information are loaded
+    /// (copied, one array per element). False: each is left where it is, as
+    /// `.notLoaded(offset:length:)`, for a caller that holds the bytes it gave `read(bytes:)` and
+    /// reads the values there (no allocation per value; with the deflated transfer syntax the data
+    /// set's offsets are in the inflated stream). Transfer Syntax UID, Specific Character Set and
+    /// Pixel Representation are loaded still (decoding needs them), as are the values inside sequences.
+    public var loadsValues = true
 
     public init(stopBefore: Tag? = nil, tags: Set<Tag>? = nil, bulkThreshold: Int = 65536,
                 maxValueLength: Int = 64 << 20, maxDepth: Int = 1024, firstReadSize: Int = 4096,

@@ -82,6 +82,15 @@ private struct Planner {
     let headers: [SliceHeader]
 
     init(_ input: [SliceHeader]) {
+        // Every header from one path and DIR (one file's frames, or the series counts' frames, which
+        // have no path), frames ascending: the keys differ in the frame alone, so file-name order
+        // is the input's, with nothing to sort.
+        if let first = input.first,
+           input.allSatisfy({ $0.dirIndex == first.dirIndex && $0.path.utf8.elementsEqual(first.path.utf8) }),
+           zip(input, input.dropFirst()).allSatisfy({ ($0.frame ?? 0) <= ($1.frame ?? 0) }) {
+            headers = input
+            return
+        }
         var keys = SortKeys()
         for i in input.indices { keys.appendFileNameKey(input[i].path, dir: input[i].dirIndex, frame: input[i].frame) }
         headers = keys.order().map { input[$0] }

@@ -45,7 +45,8 @@ public final class SeriesJob: Sendable {
     public let options: SeriesOptions
     let fileTypes: FileTypes
     /// Every file: its UIDs and what its slice needs, stopping after the last of them (before the
-    /// private groups and the pixel data that most headers end with).
+    /// private groups and the pixel data that most headers end with); the values read where they
+    /// are in the bytes read (`SeriesHeader`), not copied.
     let readOptions: ReadOptions
     /// The first file of a series among a task's files, again: also the values of the columns.
     let valueReadOptions: ReadOptions
@@ -72,7 +73,9 @@ public final class SeriesJob: Sendable {
         let slice: Set<Tag> = [.sopInstanceUID, SeriesTag.imagePosition, SeriesTag.imageOrientation, SeriesTag.samplesPerPixel,
                                SeriesTag.photometricInterpretation, SeriesTag.numberOfFrames, SeriesTag.rows, SeriesTag.columns,
                                SeriesTag.bitsAllocated, .pixelRepresentation]
-        readOptions = ReadOptions(tags: slice.union([.studyInstanceUID, .seriesInstanceUID]))
+        var first = ReadOptions(tags: slice.union([.studyInstanceUID, .seriesInstanceUID]))
+        first.loadsValues = false
+        readOptions = first
         valueReadOptions = ReadOptions(tags: Set(tags).union(slice))
         multiFrameReadOptions = ReadOptions(tags: Set(tags).union(SliceHeader.tags))
         destination = try SeriesOutput.check(options.output, inputs: inputs, followSymlinks: options.walk.followSymlinks)

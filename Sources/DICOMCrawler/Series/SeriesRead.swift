@@ -42,6 +42,40 @@ struct ChunkSeries {
     var damaged: (values: [Tag: String], path: PathBytes)?
 }
 
+/// A header as `SeriesJob.header` read it: the file, and the bytes its top-level values were left
+/// in (`ReadOptions.loadsValues` false), if they were.
+struct SeriesHeader {
+    var file: DicomFile
+    /// The bytes read from the start of the file, which the top-level values' offsets point into;
+    /// nil when the values are loaded.
+    let source: [UInt8]?
+
+    var dataSet: DataSet { file.dataSet }
+
+    /// An element's value: loaded, or in `source`; nil for one that is neither (not loaded by the
+    /// reader, or a sequence).
+    func bytes(_ e: Element) -> ArraySlice<UInt8>? {
+        switch e.value {
+        case .bytes(let b):
+            return b[...]
+        case .notLoaded(let offset, let length):
+            guard let source, offset >= 0, length >= 0, offset <= source.count - length else { return nil }
+            return source[offset..<(offset + length)]
+        default:
+            return nil
+        }
+    }
+
+    /// The element with its value loaded, in a data set with this one's character set and byte
+    /// order (for `DataSet`'s accessors and rendering, which read loaded values): itself, in its
+    /// data set, when it is not in `source`.
+    func loaded(_ e: Element) -> (set: DataSet, element: Element) {
+        guard source != nil, case .notLoaded = e.value, let b = bytes(e) else { return (dataSet, e) }
+        let element = Element(tag: e.tag, vr: e.vr, fileVR: e.fileVR, length: e.length, offset: e.offset, value: .bytes(Array(b)))
+        return (DataSet(elements: [element], characterSet: dataSet.characterSet, bigEndian: dataSet.isBigEndian), element)
+    }
+}
+
 /// What one chunk of files gave.
 final class ChunkResult: @unchecked Sendable {
     var series: [ChunkSeries] = []
@@ -111,7 +145,7 @@ extension SeriesJob {
                 continue
             }
             var file = header(fd, prefix, count, readOptions)
-            switch file.error?.kind {
+            switch file.file.error?.kind {
             case .notDICOM?:
                 do {
                     if case .other(let type) = try fileTypes.kind(of: fd, buffer: &buffer, notDICOM: true) { result.skippedByType[type, default: 0] += 1 }
@@ -120,21 +154,26 @@ extension SeriesJob {
                 }
                 continue
             case .io?:
-                result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: file.error!.description))
+                result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: file.file.error!.description))
                 continue
             default:
                 break
             }
             result.dicomFiles += 1
-            let studyBytes = file.dataSet[.studyInstanceUID]?.bytes, seriesBytes = file.dataSet[.seriesInstanceUID]?.bytes
+            let studyBytes = file.dataSet[.studyInstanceUID].flatMap(file.bytes)
+            let seriesBytes = file.dataSet[.seriesInstanceUID].flatMap(file.bytes)
             let known: Int?
             let key: SeriesKey
-            if let l = last, let seriesBytes, l.series == seriesBytes, l.study == studyBytes {
+            let sameAsLast: Bool
+            if let l = last, let seriesBytes, sameBytes(l.series, seriesBytes),
+               l.study == nil ? studyBytes == nil : studyBytes.map({ sameBytes(l.study!, $0) }) ?? false {
+                sameAsLast = true
                 known = l.at
                 key = result.series[l.at].key
             } else {
-                let seriesUID = uid(file.dataSet, .seriesInstanceUID)
-                key = SeriesKey(study: uid(file.dataSet, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
+                sameAsLast = false
+                let seriesUID = uid(file, .seriesInstanceUID)
+                key = SeriesKey(study: uid(file, .studyInstanceUID) ?? "", series: seriesUID ?? "", folder: seriesUID == nil ? chunk.folder : -1)
                 known = index[key]
             }
             let hasSeriesUID = !key.series.isEmpty
@@ -143,12 +182,12 @@ extension SeriesJob {
             // first file of a series in the chunk (until one is read whole) again with the values.
             let multiFrame = file.dataSet[SeriesTag.numberOfFrames] != nil
             if multiFrame {
-                file = DICOMReader.read(fileDescriptor: fd, options: multiFrameReadOptions)
+                file = SeriesHeader(file: DICOMReader.read(fileDescriptor: fd, options: multiFrameReadOptions), source: nil)
             } else if known.map({ result.series[$0].values == nil }) ?? true {
                 file = header(fd, prefix, count, valueReadOptions)
             }
-            let whole = file.error == nil
-            if let e = file.error { result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: e.description)) }
+            let whole = file.file.error == nil
+            if let e = file.file.error { result.unreadable.append(UnreadableFile(path: path(name).pathString, reason: e.description)) }
             // A file damaged before its Series Instance UID belongs to no known series: it is listed only.
             if !whole && !hasSeriesUID { continue }
             let ds = file.dataSet
@@ -158,18 +197,19 @@ extension SeriesJob {
                 index[key] = i
                 result.series.append(ChunkSeries(key: key))
             }
-            if let seriesBytes { last = (studyBytes, seriesBytes, i) }
+            // Copied (not slices of `prefix`, which the next file is read into) only when they change.
+            if let seriesBytes, !sameAsLast { last = (studyBytes.map(Array.init), Array(seriesBytes), i) }
             result.series[i].files += 1
             if !multiFrame {
                 // One frame for an image (the Image Pixel module: Rows), none for other files.
                 if ds[SeriesTag.rows] != nil {
                     result.series[i].frameCount += 1
-                    if keepsGeometry(1, &result.series[i]) { result.series[i].frames.append(singleFrame(ds)) }
+                    if keepsGeometry(1, &result.series[i]) { result.series[i].frames.append(singleFrame(file)) }
                 } else if !whole {
                     result.series[i].framesUnknown = true
                 }
             } else if ds[.pixelData] != nil || ds[.floatPixelData] != nil || ds[.doubleFloatPixelData] != nil {
-                let headers = SliceHeader.headers(of: ds, dirIndex: 0, path: "")
+                let headers = SliceHeader.headers(of: ds, dirIndex: 0, path: "")  // a multi-frame read: values loaded
                 result.series[i].frameCount += headers.count
                 if keepsGeometry(headers.count, &result.series[i]) {
                     for h in headers { result.series[i].frames.append(FrameGeometry(h)) }
@@ -180,12 +220,17 @@ extension SeriesJob {
             if result.series[i].values != nil {
                 continue
             } else if whole {
-                result.series[i].values = values(ds)
+                result.series[i].values = values(file)
             } else if result.series[i].damaged == nil {
-                result.series[i].damaged = (values(ds), path(name))
+                result.series[i].damaged = (values(file), path(name))
             }
         }
         return result
+    }
+
+    /// Whether two values are the same bytes (compared at once, not byte by byte).
+    private func sameBytes(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
     }
 
     /// Whether `n` more frames' geometry may be held: memory grows with the frames of the tree (a
@@ -207,25 +252,36 @@ extension SeriesJob {
     /// `count` bytes already read from its start when they hold all that `options` asks for (the
     /// reader stopped after the last wanted element, or they are the whole file): one `pread`, no
     /// `fstat`, no buffer per file. Else (a longer header, or a verdict the first bytes alone cannot
-    /// give) read from the file.
-    func header(_ fd: Int32, _ prefix: [UInt8], _ count: Int, _ options: ReadOptions) -> DicomFile {
+    /// give) read from the file. With `options.loadsValues` false the top-level values are left in
+    /// those bytes (`SeriesHeader.source`), no array per value; a header read from the file, or
+    /// deflated (its offsets are in the inflated stream), has them loaded.
+    func header(_ fd: Int32, _ prefix: [UInt8], _ count: Int, _ options: ReadOptions) -> SeriesHeader {
         let whole = count < prefix.count
-        let file = DICOMReader.read(bytes: whole ? Array(prefix[..<count]) : prefix, options: options)
-        if whole || file.stoppedEarly { return file }
-        return DICOMReader.read(fileDescriptor: fd, options: options)
+        let bytes = whole ? Array(prefix[..<count]) : prefix
+        let file = DICOMReader.read(bytes: bytes, options: options)
+        var loading = options
+        loading.loadsValues = true
+        if whole || file.stoppedEarly {
+            if options.loadsValues { return SeriesHeader(file: file, source: nil) }
+            if file.transferSyntax?.isDeflated != true { return SeriesHeader(file: file, source: bytes) }
+            return SeriesHeader(file: DICOMReader.read(bytes: bytes, options: loading), source: nil)
+        }
+        return SeriesHeader(file: DICOMReader.read(fileDescriptor: fd, options: loading), source: nil)
     }
 
     /// The rendered values the table and the templates need. A value missing at the top level (an
     /// enhanced multi-frame file keeps Pixel Spacing, Slice Thickness, Repetition Time, Flip Angle
     /// in its functional groups) is taken from the first item of a functional group macro in the
     /// Shared, else the first Per-frame, Functional Groups Sequence.
-    func values(_ ds: DataSet) -> [Tag: String] {
+    func values(_ header: SeriesHeader) -> [Tag: String] {
+        let ds = header.dataSet
         var out: [Tag: String] = [:]
         out.reserveCapacity(valueTags.count)
         let groups = [SeriesTag.sharedFunctionalGroups, SeriesTag.perFrameFunctionalGroups].compactMap { ds[$0]?.items?.first }
         for tag in valueTags {
             if let e = ds[tag] {
-                out[tag] = ds.render(e)
+                let v = header.loaded(e)
+                out[tag] = v.set.render(v.element)
                 continue
             }
             search: for group in groups {
@@ -243,26 +299,27 @@ extension SeriesJob {
     /// A single-frame file's frame, with what `SliceHeader.headers` would take from its top level
     /// for the planner to split and stack a series: position, orientation, SOP Instance UID, the
     /// Image Pixel values. Read straight from the values' bytes: this runs for every file.
-    func singleFrame(_ ds: DataSet) -> FrameGeometry {
+    func singleFrame(_ header: SeriesHeader) -> FrameGeometry {
+        let ds = header.dataSet
         var f = FrameGeometry()
-        if let e = ds[.sopInstanceUID], case .bytes(let b) = e.value {
-            var end = b.count
-            while end > 0 && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
-            if end > 0 { f.sop = FrameGeometry.hash(b[..<end]) }
+        if let e = ds[.sopInstanceUID], let b = header.bytes(e) {
+            var end = b.endIndex
+            while end > b.startIndex && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
+            if end > b.startIndex { f.sop = FrameGeometry.hash(b[..<end]) }
         }
-        f.rows = unsigned16(ds, SeriesTag.rows)
-        f.columns = unsigned16(ds, SeriesTag.columns)
-        f.samples = unsigned16(ds, SeriesTag.samplesPerPixel)
-        f.bits = unsigned16(ds, SeriesTag.bitsAllocated)
-        f.representation = unsigned16(ds, .pixelRepresentation)
-        if let e = ds[SeriesTag.photometricInterpretation], case .bytes(let b) = e.value {
-            var start = 0, end = b.count
+        f.rows = unsigned16(header, SeriesTag.rows)
+        f.columns = unsigned16(header, SeriesTag.columns)
+        f.samples = unsigned16(header, SeriesTag.samplesPerPixel)
+        f.bits = unsigned16(header, SeriesTag.bitsAllocated)
+        f.representation = unsigned16(header, .pixelRepresentation)
+        if let e = ds[SeriesTag.photometricInterpretation], let b = header.bytes(e) {
+            var start = b.startIndex, end = b.endIndex
             while start < end && (b[start] == 0x20 || b[start] == 0) { start += 1 }
             while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0) { end -= 1 }
             if end > start { f.photometric = FrameGeometry.hash(b[start..<end]) }
         }
-        if let p = decimals(ds, SeriesTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
-        if let o = decimals(ds, SeriesTag.imageOrientation, count: 6) {
+        if let p = decimals(header, SeriesTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
+        if let o = decimals(header, SeriesTag.imageOrientation, count: 6) {
             f.orientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
         }
         return f
@@ -270,22 +327,23 @@ extension SeriesJob {
 
     /// A US value (its first), else whatever `DataSet.int` makes of the element; -1 when absent
     /// or not a number from 0 to 2^31 - 1.
-    private func unsigned16(_ ds: DataSet, _ tag: Tag) -> Int32 {
-        guard let e = ds[tag] else { return -1 }
-        if e.vr == .US, case .bytes(let b) = e.value, b.count >= 2 {
-            return ds.isBigEndian ? Int32(b[0]) << 8 | Int32(b[1]) : Int32(b[1]) << 8 | Int32(b[0])
+    private func unsigned16(_ header: SeriesHeader, _ tag: Tag) -> Int32 {
+        guard let e = header.dataSet[tag] else { return -1 }
+        if e.vr == .US, let b = header.bytes(e), b.count >= 2 {
+            let b0 = Int32(b[b.startIndex]), b1 = Int32(b[b.startIndex + 1])
+            return header.dataSet.isBigEndian ? b0 << 8 | b1 : b1 << 8 | b0
         }
-        guard let v = ds.int(tag), v >= 0, v <= Int(Int32.max) else { return -1 }
+        guard let v = header.loaded(e).set.int(tag), v >= 0, v <= Int(Int32.max) else { return -1 }
         return Int32(v)
     }
 
     /// The values of a decimal string (DS) element as finite numbers, exactly `count` (at most 8)
     /// of them, nil otherwise (as `SliceHeader` reads them: a value that is not a number is no value).
     /// Parsed in place, into a vector: nothing is allocated.
-    private func decimals(_ ds: DataSet, _ tag: Tag, count: Int) -> SIMD8<Double>? {
-        guard let e = ds[tag] else { return nil }
-        guard case .bytes(let bytes) = e.value, e.vr == .DS || e.vr == .UN else {
-            guard let v = ds.strings(tag), v.count == count else { return nil }
+    private func decimals(_ header: SeriesHeader, _ tag: Tag, count: Int) -> SIMD8<Double>? {
+        guard let e = header.dataSet[tag] else { return nil }
+        guard let bytes = header.bytes(e), e.vr == .DS || e.vr == .UN else {
+            guard let v = header.loaded(e).set.strings(tag), v.count == count else { return nil }
             var out = SIMD8<Double>()
             for (i, text) in v.enumerated() {
                 guard let d = Double(text.filter { $0 != " " }), d.isFinite else { return nil }
@@ -305,6 +363,11 @@ extension SeriesJob {
                     while b > a && (p[b - 1] == 0x20 || p[b - 1] == 0) { b -= 1 }
                     let n = b - a
                     guard n > 0, n < 32, found < count else { return false }
+                    if let v = Self.plainDecimal(p, a, b) {
+                        out[found] = v
+                        found += 1
+                        continue
+                    }
                     for k in 0..<n { buffer[k] = CChar(bitPattern: p[a + k]) }
                     buffer[n] = 0
                     var end: UnsafeMutablePointer<CChar>?
@@ -319,16 +382,49 @@ extension SeriesJob {
         return ok && found == count ? out : nil
     }
 
+    /// `p[from..<to]` as `strtod` reads it, when it is a plain decimal (an optional minus, digits
+    /// with an optional point): exactly, as its digits (an integer up to 2^53) over a power of ten
+    /// up to 10^22 are exact doubles and one division rounds once, correctly, as `strtod` does.
+    /// Nil for any other text, left to `strtod`.
+    static func plainDecimal(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Double? {
+        var i = from
+        let negative = i < to && p[i] == 0x2D
+        if negative { i += 1 }
+        var digits: UInt64 = 0, count = 0, fraction = 0, point = false
+        while i < to {
+            let c = p[i]
+            if c >= 0x30 && c <= 0x39 {
+                guard count < 18 else { return nil }
+                digits = digits * 10 + UInt64(c - 0x30)
+                count += 1
+                if point { fraction += 1 }
+            } else if c == 0x2E && !point {
+                point = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard count > 0, digits <= 1 << 53, fraction < powersOfTen.count else { return nil }
+        let v = Double(digits) / powersOfTen[fraction]
+        return negative ? -v : v
+    }
+
+    /// 10^0 to 10^22, each exact.
+    private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+
     /// A UID as rendered (trailing NULs and spaces removed), nil when absent or empty. Taken
     /// straight from the bytes when they are ASCII, as UIDs are: this runs for every file.
-    private func uid(_ ds: DataSet, _ tag: Tag) -> String? {
-        guard let e = ds[tag] else { return nil }
-        if case .bytes(let b) = e.value, !b.contains(where: { $0 >= 0x80 }) {
-            var end = b.count
-            while end > 0 && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
-            return end == 0 ? nil : String(decoding: b[..<end], as: UTF8.self)
+    private func uid(_ header: SeriesHeader, _ tag: Tag) -> String? {
+        guard let e = header.dataSet[tag] else { return nil }
+        if let b = header.bytes(e), !b.contains(where: { $0 >= 0x80 }) {
+            var end = b.endIndex
+            while end > b.startIndex && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
+            return end == b.startIndex ? nil : String(decoding: b[..<end], as: UTF8.self)
         }
-        let s = ds.render(e)
+        let v = header.loaded(e)
+        let s = v.set.render(v.element)
         return s.isEmpty ? nil : s
     }
 }

@@ -50,8 +50,7 @@ struct FrameGeometry {
         var h = SliceHeader(path: "")
         if !x.isNaN { h.imagePosition = SIMD3(x, y, z) }
         h.imageOrientation = orientation
-        // Up to 13 base-36 digits: a small string, stored inline.
-        h.sopInstanceUID = sop == 0 ? nil : String(sop, radix: 36)
+        h.sopInstanceUID = sop == 0 ? nil : Self.text(sop)
         h.frame = frame == 0 ? nil : Int(frame)
         h.rows = rows < 0 ? nil : Int(rows)
         h.columns = columns < 0 ? nil : Int(columns)
@@ -59,13 +58,28 @@ struct FrameGeometry {
         h.bitsAllocated = bits < 0 ? nil : Int(bits)
         h.pixelRepresentation = representation < 0 ? nil : Int(representation)
         h.floatPixels = floatPixels
-        h.photometricInterpretation = photometric == 0 ? nil : String(photometric, radix: 36)
+        h.photometricInterpretation = photometric == 0 ? nil : Self.text(photometric)
         return h
     }
 
     private static func small(_ v: Int?) -> Int32 {
         guard let v, v >= 0 else { return -1 }
         return Int32(clamping: v)
+    }
+
+    /// A hash as text for the planner, which only compares it: 13 base-32 digits (a small string,
+    /// stored inline), different for different hashes. Made for every frame.
+    static func text(_ h: UInt64) -> String {
+        var digits: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &digits) { raw in
+            var v = h
+            for i in (0..<13).reversed() {
+                let d = UInt8(truncatingIfNeeded: v & 31)
+                raw[i] = d < 10 ? 0x30 + d : 0x61 + d - 10
+                v >>= 5
+            }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[..<13]), as: UTF8.self)
+        }
     }
 
     /// FNV-1a over the bytes (never 0).
