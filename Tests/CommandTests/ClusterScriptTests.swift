@@ -248,6 +248,7 @@ final class ClusterScriptTests: XCTestCase {
             (["x.h5", "scan dir"], ["SLURM_ARRAY_TASK_COUNT": "2"], "the array 1-3 has 2 tasks, not every id between: give a plain range"),
             (["x.h5", "scan dir", "--shard", "1/2"], [:], "--shard: the script sets it"),
             (["x.h5", "scan dir", "-o", "y.h5"], [:], "-o: the script sets -o"),
+            (["x.h5", "-foo"], [:], "-foo: the script sets -o (OUT.h5 is its first argument; a DIR whose name starts with - goes after --)"),
             (["x.h5", "scan dir", "--output=y.h5"], [:], "--output=y.h5: the script sets it"),
             (["x.h5"], [:], "usage: sbatch --array=1-N export.sbatch OUT.h5 DIR... [export options]"),
         ]
