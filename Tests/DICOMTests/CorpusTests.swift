@@ -47,6 +47,62 @@ final class CorpusTests: XCTestCase {
         }
     }
 
+    /// A read of chosen tags, values loaded or left in place, gives exactly the full read's
+    /// elements for those tags, on every corpus file and on copies cut short: the tight skipping of
+    /// unwanted elements must agree with the element loop. Tag sets: what `series` reads of every
+    /// file, every third top-level tag of the file (private ones and sequences included), its
+    /// sequences alone.
+    func testSelectiveReadsAgreeWithTheFullReadOnEveryFile() throws {
+        let (dir, expected) = try loadExpected()
+        let series: Set<Tag> = [.sopInstanceUID, .studyInstanceUID, .seriesInstanceUID, Tag(0x0020_0032), Tag(0x0020_0037),
+                                Tag(0x0028_0002), Tag(0x0028_0004), Tag(0x0028_0008), Tag(0x0028_0010), Tag(0x0028_0011),
+                                Tag(0x0028_0100), .pixelRepresentation]
+        var compared = 0
+        for exp in expected where exp.isDICOM {
+            let whole = try [UInt8](Data(contentsOf: dir.appendingPathComponent(exp.path)))
+            for cut in [whole.count, whole.count * 2 / 3, 3000, 700] where cut <= whole.count {
+                let bytes = Array(whole[..<cut])
+                let full = DICOMReader.read(bytes: bytes)
+                let top = full.dataSet.elements.map(\.tag)
+                let sets: [Set<Tag>] = [series, Set(top.enumerated().filter { $0.offset % 3 == 1 }.map(\.element)),
+                                        Set(full.dataSet.elements.filter { $0.vr == .SQ }.map(\.tag))]
+                for tags in sets where !tags.isEmpty {
+                    for loads in [true, false] {
+                        var options = ReadOptions(tags: tags)
+                        options.loadsValues = loads
+                        let chosen = DICOMReader.read(bytes: bytes, options: options)
+                        let place = "\(exp.path) cut at \(cut), \(tags.count) tags, loadsValues \(loads)"
+                        for e in chosen.dataSet.elements {
+                            // Decoding needs these two: a read of chosen tags always keeps them.
+                            XCTAssertTrue(tags.contains(e.tag) || e.tag == .specificCharacterSet || e.tag == .pixelRepresentation,
+                                          "\(place): \(e.tag) not asked for")
+                            guard let f = full.dataSet[e.tag] else { XCTFail("\(place): \(e.tag) not in the full read"); continue }
+                            XCTAssertEqual(e.vr, f.vr, "\(place): \(e.tag)")
+                            // A value left in place (or, in the full read, beyond its size limit) is
+                            // rendered from the file's bytes where it says it is.
+                            func rendered(_ x: Element, _ ds: DataSet) -> String {
+                                if case .notLoaded(let offset, let length) = x.value, full.transferSyntax?.isDeflated != true,
+                                   offset >= 0, offset + length <= bytes.count {
+                                    return ds.renderBytes(Array(bytes[offset..<(offset + length)]), vr: x.vr)
+                                }
+                                return ds.render(x)
+                            }
+                            if e.tag != .pixelData { XCTAssertEqual(rendered(e, chosen.dataSet), rendered(f, full.dataSet), "\(place): \(e.tag)") }
+                            compared += 1
+                        }
+                        // Whatever the full read found, a read that did not fail finds too.
+                        if chosen.error == nil {
+                            for t in tags where full.dataSet[t] != nil {
+                                XCTAssertNotNil(chosen.dataSet[t], "\(place): \(t) missing")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 10_000)
+    }
+
     /// Every top-level value renders, and the pixel data is never loaded.
     func testWholeFilesReadWithoutLoadingPixelData() throws {
         let (dir, expected) = try loadExpected()
