@@ -88,8 +88,9 @@ public struct ImageOrientation: Sendable, Equatable {
     }
 }
 
-/// Tags read here, kept apart from `Tag`'s statics so that other code can name them too.
-private enum HeaderTag {
+/// Tags read here (the series table reads its image columns by them too), kept apart from `Tag`'s
+/// statics so that other code can name them too.
+enum HeaderTag {
     static let acquisitionNumber = Tag(0x0020_0012)
     static let temporalPositionIdentifier = Tag(0x0020_0100)
     static let echoNumbers = Tag(0x0018_0086)

@@ -70,9 +70,9 @@ public final class SeriesJob: Sendable {
         var tags = SeriesTable.valueTags
         for t in options.extraTags + (options.templates?.conditionTags.sorted() ?? []) where !tags.contains(t) { tags.append(t) }
         valueTags = tags
-        let slice: Set<Tag> = [.sopInstanceUID, SeriesTag.imagePosition, SeriesTag.imageOrientation, SeriesTag.samplesPerPixel,
-                               SeriesTag.photometricInterpretation, SeriesTag.numberOfFrames, SeriesTag.rows, SeriesTag.columns,
-                               SeriesTag.bitsAllocated, .pixelRepresentation]
+        let slice: Set<Tag> = [.sopInstanceUID, HeaderTag.imagePosition, HeaderTag.imageOrientation, HeaderTag.samplesPerPixel,
+                               HeaderTag.photometricInterpretation, HeaderTag.numberOfFrames, HeaderTag.rows, HeaderTag.columns,
+                               HeaderTag.bitsAllocated, .pixelRepresentation]
         var first = ReadOptions(tags: slice.union([.studyInstanceUID, .seriesInstanceUID]))
         first.loadsValues = false
         readOptions = first
@@ -155,9 +155,9 @@ public final class SeriesJob: Sendable {
         }
         for g in groups {
             report.directories[g.dir].series += 1
-            if g.geometryDropped { report.seriesNotStacked += 1 }
+            if g.gathered.geometryDropped { report.seriesNotStacked += 1 }
             if g.key.series.isEmpty { report.rowsWithoutSeriesUID += 1 }
-            if g.values == nil, let damaged = g.damaged {
+            if g.gathered.values == nil, let damaged = g.gathered.damaged {
                 report.valuesFromDamagedFiles.append(UnreadableFile(path: damaged.path.pathString, reason: "no file of the series could be read whole"))
             }
         }
@@ -232,10 +232,10 @@ public final class SeriesJob: Sendable {
 
     /// A series' row: its cells, counts and sort key.
     private func row(_ g: SeriesGroup, root: PathBytes, folderRel: [PathBytes], labels: Bool) -> SeriesRow {
-        let values = g.values ?? g.damaged?.values ?? [:]
+        let values = g.gathered.values ?? g.gathered.damaged?.values ?? [:]
         func value(_ tag: Tag) -> String { values[tag] ?? "" }
         let counts = g.counts()
-        var cells: [String] = [root.escapedPath, g.folders.map { SeriesTable.folderCell(folderRel[$0]) }.joined(separator: ";"), String(g.files)]
+        var cells: [String] = [root.escapedPath, g.folders.map { SeriesTable.folderCell(folderRel[$0]) }.joined(separator: ";"), String(g.gathered.files)]
         cells.reserveCapacity(4 + SeriesTable.valueTags.count + 3 + options.extraTags.count)
         var labelled: [String]? = nil
         if labels, let templates = options.templates?.templates {
@@ -264,33 +264,21 @@ public final class SeriesJob: Sendable {
 /// A series being gathered from the chunks, in walk order.
 final class SeriesGroup: @unchecked Sendable {
     let dir: Int
-    let key: SeriesKey
     /// The folders holding its files (numbered in walk order), each once.
     var folders: [Int] = []
-    var files = 0
-    var frameCount = 0
-    var frames: [FrameGeometry] = []
-    var geometryDropped = false
-    var framesUnknown = false
-    var values: [Tag: String]?
-    var damaged: (values: [Tag: String], path: PathBytes)?
+    /// What its chunks gave, gathered (`ChunkSeries.absorb`).
+    private(set) var gathered: ChunkSeries
+
+    var key: SeriesKey { gathered.key }
 
     init(dir: Int, key: SeriesKey) {
         self.dir = dir
-        self.key = key
+        gathered = ChunkSeries(key: key)
     }
 
     func add(_ s: ChunkSeries, folder: Int) {
         if folders.last != folder { folders.append(folder) }  // chunks come in walk order
-        files += s.files
-        frameCount += s.frameCount
-        if s.geometryDropped || geometryDropped {
-            geometryDropped = true
-            frames = []
-        } else if frames.isEmpty { frames = s.frames } else { frames += s.frames }
-        if s.framesUnknown { framesUnknown = true }
-        if values == nil { values = s.values }
-        if damaged == nil { damaged = s.damaged }
+        gathered.absorb(s)
     }
 
     /// Frames: every frame of every file (nil when a damaged file's are not known). Slices and
@@ -299,11 +287,12 @@ final class SeriesGroup: @unchecked Sendable {
     /// often), its positions along the normal and how often each repeats; else nil. Copies (the
     /// same SOP Instance UID and frame) count in the frames, not in the slices and volumes.
     func counts() -> (slices: Int?, frames: Int?, volumes: Int?) {
-        guard !framesUnknown else { return (nil, nil, nil) }
-        guard frameCount > 0, !geometryDropped else { return (nil, frameCount, nil) }
+        let g = gathered
+        guard !g.framesUnknown else { return (nil, nil, nil) }
+        guard g.frameCount > 0, !g.geometryDropped else { return (nil, g.frameCount, nil) }
         // Without a position and an orientation on every frame there is no stack by position.
-        guard !frames.contains(where: { $0.x.isNaN || $0.rx.isNaN }),
-              let shape = ScanPlanner.stackShape(ofSeries: frames.map(\.sliceHeader)) else { return (nil, frameCount, nil) }
-        return (shape.slices, frameCount, shape.volumes)
+        guard !g.frames.contains(where: { $0.x.isNaN || $0.rx.isNaN }),
+              let shape = ScanPlanner.stackShape(ofSeries: g.frames.map(\.sliceHeader)) else { return (nil, g.frameCount, nil) }
+        return (shape.slices, g.frameCount, shape.volumes)
     }
 }

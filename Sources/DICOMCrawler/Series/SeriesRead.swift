@@ -40,6 +40,20 @@ struct ChunkSeries {
     var values: [Tag: String]?
     /// The first damaged file's values (what was read before the damage), and its path.
     var damaged: (values: [Tag: String], path: PathBytes)?
+
+    /// Adds a later part of the same series (a later chunk, in walk order): counts add up, frames
+    /// follow (none once either dropped its geometry), the first values stay.
+    mutating func absorb(_ s: ChunkSeries) {
+        files += s.files
+        frameCount += s.frameCount
+        if s.geometryDropped || geometryDropped {
+            geometryDropped = true
+            frames = []
+        } else if frames.isEmpty { frames = s.frames } else { frames += s.frames }
+        if s.framesUnknown { framesUnknown = true }
+        if values == nil { values = s.values }
+        if damaged == nil { damaged = s.damaged }
+    }
 }
 
 /// A header as `SeriesJob.header` read it: the file, and the bytes its top-level values were left
@@ -180,7 +194,7 @@ extension SeriesJob {
             // A file with Number of Frames is read again up to its pixel data (its frames' positions
             // are in its functional groups, and the pixel data bounds how many frames it has); the
             // first file of a series in the chunk (until one is read whole) again with the values.
-            let multiFrame = file.dataSet[SeriesTag.numberOfFrames] != nil
+            let multiFrame = file.dataSet[HeaderTag.numberOfFrames] != nil
             if multiFrame {
                 file = SeriesHeader(file: DICOMReader.read(fileDescriptor: fd, options: multiFrameReadOptions), source: nil)
             } else if known.map({ result.series[$0].values == nil }) ?? true {
@@ -202,7 +216,7 @@ extension SeriesJob {
             result.series[i].files += 1
             if !multiFrame {
                 // One frame for an image (the Image Pixel module: Rows), none for other files.
-                if ds[SeriesTag.rows] != nil {
+                if ds[HeaderTag.rows] != nil {
                     result.series[i].frameCount += 1
                     if keepsGeometry(1, &result.series[i]) { result.series[i].frames.append(singleFrame(file)) }
                 } else if !whole {
@@ -277,7 +291,7 @@ extension SeriesJob {
         let ds = header.dataSet
         var out: [Tag: String] = [:]
         out.reserveCapacity(valueTags.count)
-        let groups = [SeriesTag.sharedFunctionalGroups, SeriesTag.perFrameFunctionalGroups].compactMap { ds[$0]?.items?.first }
+        let groups = [HeaderTag.sharedFunctionalGroups, HeaderTag.perFrameFunctionalGroups].compactMap { ds[$0]?.items?.first }
         for tag in valueTags {
             if let e = ds[tag] {
                 let v = header.loaded(e)
@@ -307,19 +321,19 @@ extension SeriesJob {
             while end > b.startIndex && (b[end - 1] == 0 || b[end - 1] == 0x20) { end -= 1 }
             if end > b.startIndex { f.sop = FrameGeometry.hash(b[..<end]) }
         }
-        f.rows = unsigned16(header, SeriesTag.rows)
-        f.columns = unsigned16(header, SeriesTag.columns)
-        f.samples = unsigned16(header, SeriesTag.samplesPerPixel)
-        f.bits = unsigned16(header, SeriesTag.bitsAllocated)
+        f.rows = unsigned16(header, HeaderTag.rows)
+        f.columns = unsigned16(header, HeaderTag.columns)
+        f.samples = unsigned16(header, HeaderTag.samplesPerPixel)
+        f.bits = unsigned16(header, HeaderTag.bitsAllocated)
         f.representation = unsigned16(header, .pixelRepresentation)
-        if let e = ds[SeriesTag.photometricInterpretation], let b = header.bytes(e) {
+        if let e = ds[HeaderTag.photometricInterpretation], let b = header.bytes(e) {
             var start = b.startIndex, end = b.endIndex
             while start < end && (b[start] == 0x20 || b[start] == 0) { start += 1 }
             while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0) { end -= 1 }
             if end > start { f.photometric = FrameGeometry.hash(b[start..<end]) }
         }
-        if let p = decimals(header, SeriesTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
-        if let o = decimals(header, SeriesTag.imageOrientation, count: 6) {
+        if let p = decimals(header, HeaderTag.imagePosition, count: 3) { (f.x, f.y, f.z) = (p[0], p[1], p[2]) }
+        if let o = decimals(header, HeaderTag.imageOrientation, count: 6) {
             f.orientation = ImageOrientation(row: SIMD3(o[0], o[1], o[2]), column: SIMD3(o[3], o[4], o[5]))
         }
         return f

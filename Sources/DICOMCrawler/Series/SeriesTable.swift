@@ -9,12 +9,12 @@ enum SeriesTable {
     static let tagsBeforeCounts: [Tag] = [
         .studyDate, SeriesTag.seriesDate, SeriesTag.seriesTime, .patientID, .patientSex, .patientAge, .modality,
         .seriesNumber, .seriesDescription, SeriesTag.protocolName, SeriesTag.sequenceName, SeriesTag.imageType,
-        SeriesTag.rows, SeriesTag.columns,
+        HeaderTag.rows, HeaderTag.columns,
     ]
     /// ... and after them.
     static let tagsAfterCounts: [Tag] = [
-        SeriesTag.repetitionTime, SeriesTag.echoTime, SeriesTag.inversionTime, SeriesTag.flipAngle, SeriesTag.sliceThickness,
-        SeriesTag.pixelSpacing, SeriesTag.manufacturer, SeriesTag.manufacturerModelName, .studyInstanceUID, .seriesInstanceUID,
+        SeriesTag.repetitionTime, SeriesTag.echoTime, SeriesTag.inversionTime, SeriesTag.flipAngle, HeaderTag.sliceThickness,
+        HeaderTag.pixelSpacing, SeriesTag.manufacturer, SeriesTag.manufacturerModelName, .studyInstanceUID, .seriesInstanceUID,
     ]
     /// Every tag behind a standard column.
     static let valueTags = tagsBeforeCounts + tagsAfterCounts
@@ -93,7 +93,8 @@ enum SeriesTable {
     }
 }
 
-/// Tags of the columns that `Tag` has no name for.
+/// Tags of the columns that neither `Tag` nor `HeaderTag` (the image and geometry tags slices are
+/// read with) has a name for.
 enum SeriesTag {
     static let imageType = Tag(0x0008_0008)
     static let seriesDate = Tag(0x0008_0021)
@@ -101,21 +102,9 @@ enum SeriesTag {
     static let manufacturer = Tag(0x0008_0070)
     static let manufacturerModelName = Tag(0x0008_1090)
     static let sequenceName = Tag(0x0018_0024)
-    static let sliceThickness = Tag(0x0018_0050)
     static let repetitionTime = Tag(0x0018_0080)
     static let echoTime = Tag(0x0018_0081)
     static let inversionTime = Tag(0x0018_0082)
     static let protocolName = Tag(0x0018_1030)
     static let flipAngle = Tag(0x0018_1314)
-    static let imagePosition = Tag(0x0020_0032)
-    static let imageOrientation = Tag(0x0020_0037)
-    static let samplesPerPixel = Tag(0x0028_0002)
-    static let photometricInterpretation = Tag(0x0028_0004)
-    static let numberOfFrames = Tag(0x0028_0008)
-    static let rows = Tag(0x0028_0010)
-    static let columns = Tag(0x0028_0011)
-    static let pixelSpacing = Tag(0x0028_0030)
-    static let bitsAllocated = Tag(0x0028_0100)
-    static let sharedFunctionalGroups = Tag(0x5200_9229)
-    static let perFrameFunctionalGroups = Tag(0x5200_9230)
 }
