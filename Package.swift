@@ -40,7 +40,7 @@ let package = Package(
         // to load, which every crawl would pay otherwise).
         .executableTarget(name: "dicomcrawler-decoder", dependencies: ["DICOM", "DICOMCrawler", "PixelCodecs"]),
         .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
-        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
+        .target(name: "BenchSupport", dependencies: ["DICOM"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
         .executableTarget(name: "scale-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/scale-bench"),
         .executableTarget(name: "pixel-bench", dependencies: ["DICOM", "DICOMTestSupport"], path: "Benchmarks/pixel-bench"),

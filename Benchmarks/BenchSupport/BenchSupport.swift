@@ -1,5 +1,6 @@
 // What the benchmarks share: running a command as a whole process with its wall time, peak RSS and
-// exit status; the raw read floor (walk, then open + read 4 KiB + close every file); options.
+// exit status; the raw read floor (walk, then open + read 4 KiB + close every file); options; the
+// corpus headers the generated trees carry (CorpusHeaders.swift).
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -131,23 +131,12 @@ struct Template {
     var dataSet: DataSet
 }
 
-/// The corpus's single-frame little-endian files with pixel data, grouped by collection (the first
-/// folder under the corpus: one vendor's scanners each), in path order.
+/// The corpus's single-frame little-endian files' headers (`corpusHeaders`), grouped by collection
+/// (the first folder under the corpus: one vendor's scanners each), in path order.
 func loadTemplates() -> [[Template]] {
     var byCollection: [String: [Template]] = [:]
-    let options = ReadOptions(stopBefore: .pixelData, bulkThreshold: 64 << 20)
-    for rel in ((fm.enumerator(atPath: corpus)?.allObjects as? [String]) ?? []).sorted() {
-        let path = corpus + "/" + rel
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
-        let f = DICOMReader.read(path: path, options: options)
-        guard f.error == nil, f.isDICOM, let ts = f.transferSyntax, !ts.isBigEndian, !ts.isDeflated,
-              f.dataSet.string(Tag(0x0028_0010)) != nil,
-              Int(f.dataSet.string(Tag(0x0028_0008)) ?? "1") ?? 1 <= 1,
-              f.dataSet[Tag(0x5200_9230)] == nil, f.dataSet[Tag(0x5200_9229)] == nil,
-              f.stoppedEarly  // stopped at its pixel data
-        else { continue }
-        byCollection[String(rel.split(separator: "/")[0]), default: []].append(Template(path: rel, dataSet: f.dataSet))
+    for (rel, dataSet) in corpusHeaders(corpus) {
+        byCollection[String(rel.split(separator: "/")[0]), default: []].append(Template(path: rel, dataSet: dataSet))
     }
     return byCollection.keys.sorted().map { byCollection[$0]! }
 }

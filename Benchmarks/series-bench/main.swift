@@ -72,26 +72,8 @@ func ds(_ values: [Double]) -> String {
     values.map { $0 == $0.rounded() ? String(Int($0)) : String(format: "%.4f", $0) }.joined(separator: "\\")
 }
 
-/// The corpus's single-frame little-endian files with pixel data: their data sets before the pixel
-/// data, every value loaded (private blobs too), in path order.
-func loadTemplates() -> [DataSet] {
-    var found: [DataSet] = []
-    let options = ReadOptions(stopBefore: .pixelData, bulkThreshold: 64 << 20)
-    for rel in ((fm.enumerator(atPath: corpus)?.allObjects as? [String]) ?? []).sorted() {
-        let path = corpus + "/" + rel
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
-        let f = DICOMReader.read(path: path, options: options)
-        guard f.error == nil, f.isDICOM, let ts = f.transferSyntax, !ts.isBigEndian, !ts.isDeflated,
-              f.dataSet.string(Tag(0x0028_0010)) != nil,
-              Int(f.dataSet.string(Tag(0x0028_0008)) ?? "1") ?? 1 <= 1,
-              f.dataSet[Tag(0x5200_9230)] == nil, f.dataSet[Tag(0x5200_9229)] == nil,
-              f.stoppedEarly
-        else { continue }
-        found.append(f.dataSet)
-    }
-    return found
-}
+/// The corpus's single-frame little-endian files' headers (`corpusHeaders`), in path order.
+func loadTemplates() -> [DataSet] { corpusHeaders(corpus).map(\.dataSet) }
 
 /// What the generator sets itself, the pixel data and the Image Pixel module, and what would
 /// contradict its slices (geometry, frames, icons, functional groups), are dropped from a real header.
