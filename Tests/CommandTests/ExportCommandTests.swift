@@ -257,6 +257,77 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(try datasetMaxima(t.path + "/a.h5"), "7.2 9\n7.3 300\n")
     }
 
+    /// The threads share out the slices of a scan (every slice is a task; the thread that finishes
+    /// a scan's last slice writes it): with 1, 2 or 3 jobs, a JPEG 2000 scan and a native one come
+    /// out the same, slice for slice; a decoder that aborts on the middle slice of a scan leaves that
+    /// whole scan out (no dataset, no metadata row) and lists that one file, whichever thread met it.
+    func testThreadsShareTheSlicesOfAScan() throws {
+        let t = try FixtureTree()
+        for z in 0..<16 {
+            try t.write("src/j2k/\(z).dcm", exportSlice(series: "8.1", position: [0, 0, Double(z)], instance: z + 1,
+                                                         value: UInt16(1000 + 7 * z), rows: 48, columns: 40))
+            try t.write("in/native/\(z).dcm", exportSlice(series: "8.2", position: [0, 0, Double(-z)], instance: z + 1,
+                                                           value: UInt16(50 + z), rows: 48, columns: 40))
+        }
+        try t.mkdir("in/j2k")
+        try t.mkdir("in/bad")
+        for z in 0..<16 {
+            let enc = try runProcess("/usr/bin/gdcmconv", ["--j2k", t.path + "/src/j2k/\(z).dcm", t.path + "/in/j2k/\(z).dcm"])
+            XCTAssertEqual(enc.status, 0, enc.stderr)
+        }
+        // Series 8.3: JPEG frames, the eighth of twelve holding the marker that makes the helper abort.
+        for z in 0..<12 {
+            let plain = exportSlice(series: "8.3", position: [0, 0, Double(z)], instance: z + 1, value: UInt16(z))
+            try t.write("src/bad/\(z).dcm", plain)
+            if z == 7 {
+                var elements: [Element] = []
+                for e in DICOMReader.read(bytes: plain).dataSet.elements where e.tag != .pixelData {
+                    elements.append(e)
+                }
+                elements.append(Element.encapsulatedPixelData([[0xFF, 0xD8] + Array("ABORT-HERE".utf8) + [0xFF, 0xD9]]))
+                try t.write("in/bad/\(z).dcm", DICOMWriter(transferSyntax: TransferSyntax(uid: "1.2.840.10008.1.2.4.70")!).write(DataSet(elements)))
+            } else {
+                let enc = try runProcess("/usr/bin/gdcmconv", ["--jpeg", t.path + "/src/bad/\(z).dcm", t.path + "/in/bad/\(z).dcm"])
+                XCTAssertEqual(enc.status, 0, enc.stderr)
+            }
+        }
+        var dumps: [String] = []
+        for jobs in ["1", "2", "3"] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: toolPath())
+            p.arguments = ["export", "-q", "--jobs", jobs, t.path + "/in", "-o", t.path + "/j\(jobs)/px.h5"]
+            p.environment = ProcessInfo.processInfo.environment.merging(["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"]) { $1 }
+            let err = Pipe()
+            p.standardError = err
+            try p.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 1, "--jobs \(jobs): \(stderr)")
+            let list = try parseCSV(try t.read("j\(jobs)/px.unreadable.csv"))
+            XCTAssertEqual(list.rows.count, 1, "--jobs \(jobs): \(list.rows)")
+            XCTAssertEqual(list.rows.first?[0], "8.3")
+            XCTAssertTrue(list.rows.first?[1].hasSuffix("in/bad/7.dcm") == true, "--jobs \(jobs): \(list.rows)")
+            XCTAssertTrue(list.rows.first?[2].contains("crashed (signal 6)") == true, "--jobs \(jobs): \(list.rows)")
+            XCTAssertEqual(try parseCSV(try t.read("j\(jobs)/px.csv")).rows.map { $0[0] }, ["8.1", "8.2"], "--jobs \(jobs)")
+            dumps.append(try h5py("""
+                import h5py, numpy as np
+                f = h5py.File('\(t.path)/j\(jobs)/px.h5', 'r')
+                for k in sorted(f):
+                    d = f[k]; a = np.asarray(d)
+                    print(k, d.shape, d.dtype, [int(a[0, 0, 0, s]) for s in range(a.shape[3])], bool((a == a[:, :1, :1, :]).all()),
+                          [x.split('/')[-1] for x in d.attrs['SourceFiles']])
+                """))
+        }
+        func names(_ zs: [Int]) -> String { "[" + zs.map { "'\($0).dcm'" }.joined(separator: ", ") + "]" }
+        XCTAssertEqual(dumps[0], """
+            8.1 (1, 48, 40, 16) uint16 \((0..<16).map { 1000 + 7 * $0 }) True \(names(Array(0..<16)))
+            8.2 (1, 48, 40, 16) uint16 \((0..<16).reversed().map { 50 + $0 }) True \(names((0..<16).reversed()))
+
+            """)
+        XCTAssertEqual(dumps[1], dumps[0])
+        XCTAssertEqual(dumps[2], dumps[0])
+    }
+
     /// `dicomcrawler` without `dicomcrawler-decoder` beside it (GDCM lives only in the helper): a
     /// warning says so up front, the JPEG scan is listed as unreadable with the helper's path, the
     /// native scan is exported, exit status 1.

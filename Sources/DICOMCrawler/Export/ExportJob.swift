@@ -146,15 +146,15 @@ public final class ExportJob: Sendable {
         todo = largestFirst(todo)
         progress?.scansTotal.store(todo.count, ordering: .relaxed)
 
-        // 3. Scans decoded and compressed on `jobs` threads, largest first; each thread writes its
-        // scan into the part file as soon as it is ready (HDF5 runs one call at a time, and writing
-        // precompressed chunks is fast), so at most one scan per thread is held in memory and no
-        // thread waits for another's scan to finish.
+        // 3. Slices decoded and compressed on `jobs` threads (SliceTasks), scans largest first; the
+        // thread that finishes a scan writes it into the part file at once (HDF5 runs one call at
+        // a time, and writing precompressed chunks is fast), so only the scans the threads are
+        // working on are held in memory.
         let writer = PartWriter(folder: parts, name: "part-\(options.shardName)-\(runID())", partBytes: options.partBytes)
         let writing = Mutex(())
         let failed = Mutex<[(scan: String, path: String, reason: String)]>([])
-        _ = parallelMap(todo, jobs: max(1, options.jobs)) { plan -> Bool in
-            switch self.exportScan(plan, roots: rootOf) {
+        assembleScans(todo, roots: rootOf, jobs: max(1, options.jobs)) { result in
+            switch result {
             case .success(let scan):
                 writing.withLock { _ in writer.write(scan) }
                 progress?.bytesWritten.add(scan.compressedBytes, ordering: .relaxed)
@@ -162,7 +162,6 @@ public final class ExportJob: Sendable {
                 failed.withLock { $0.append((f.scan, f.path, f.reason)) }
             }
             progress?.scansDone.add(1, ordering: .relaxed)
-            return true
         }
         writer.finish()
         let failures = failed.withLock { $0 }
@@ -209,82 +208,13 @@ public final class ExportJob: Sendable {
         let reason: String
     }
 
-    /// Decodes every slice of a scan and compresses it, one chunk per slice.
-    private func exportScan(_ plan: ScanPlan, roots: [Int: PathBytes]) -> Result<ExportedScan, ScanFailure> {
-        guard let shape = plan.shape, let first = plan.slices.first else {
-            return .failure(ScanFailure(scan: plan.id, path: "", reason: "the scan has no pixel format"))
-        }
-        if let ms = options.testPausePerScanMS { usleep(UInt32(ms) * 1000) }
-        let decoder = options.decoders?.take()
-        defer { if let decoder { options.decoders?.giveBack(decoder) } }
-        var chunks = [[UInt8]](repeating: [], count: plan.slices.count)
-        var chunkIndex: [[Int]] = []
-        var sampleType: PixelSampleType?
-        var photometric: String?
-        var compressed = 0
-        var openFile: (path: String, fd: Int32, reader: PixelReader)?
-        defer { if let f = openFile { close(f.fd) } }
-        var firstFile: DicomFile?
-        for (i, slice) in plan.slices.enumerated() {
-            let h = slice.header
-            let fullPath = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
-            if openFile?.path != fullPath {
-                if let f = openFile { close(f.fd); openFile = nil }
-                let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: "cannot open: \(Errno.current.text)")) }
-                let file = DICOMReader.read(fileDescriptor: fd, path: fullPath)
-                if let e = file.error, e.kind != .truncated || file.dataSet[.pixelData] == nil {
-                    close(fd)
-                    return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: e.description))
-                }
-                do throws(PixelError) {
-                    let reader = try PixelReader(file: file, fileDescriptor: fd, decoder: decoder)
-                    openFile = (fullPath, fd, reader)
-                } catch {
-                    close(fd)
-                    return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
-                }
-                if firstFile == nil { firstFile = file }
-            }
-            guard let reader = openFile?.reader else { continue }
-            let frame: DecodedFrame
-            do throws(PixelError) {
-                frame = try reader.frame((h.frame ?? 1) - 1)
-            } catch {
-                return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
-            }
-            if sampleType == nil { sampleType = frame.sampleType; photometric = frame.photometric }
-            guard frame.sampleType == sampleType, frame.rows == first.header.rows, frame.columns == first.header.columns else {
-                return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: "decoded to \(frame.rows) x \(frame.columns) \(frame.sampleType), unlike the scan's first slice"))
-            }
-            if let level = options.compressionLevel {
-                do throws(HDF5Error) {
-                    chunks[i] = try ChunkCompression.shuffleDeflate(frame.bytes, elementSize: frame.sampleType.byteWidth, level: level)
-                } catch {
-                    return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
-                }
-            } else {
-                chunks[i] = frame.bytes
-            }
-            compressed += chunks[i].count
-            chunkIndex.append(options.slicesMode ? chunkOffset2D(slice, shape) : [slice.volume, 0, 0, slice.slice] + (shape.count == 5 ? [0] : []))
-        }
-        guard let type = sampleType, let firstFile else {
-            return .failure(ScanFailure(scan: plan.id, path: "", reason: "no slice decoded"))
-        }
-        let cells = options.table.cells(firstFile)
-        return .success(ExportedScan(plan: plan, shape: shape, type: type, photometric: photometric ?? "", chunks: chunks,
-                                     chunkOffsets: chunkIndex, chunk: chunkShape(shape), compressedBytes: compressed, level: options.compressionLevel,
-                                     firstDataSet: firstFile.dataSet, cells: cells))
-    }
-
-    private func chunkShape(_ shape: [Int]) -> [Int] {
+    func chunkShape(_ shape: [Int]) -> [Int] {
         var c = shape
         if !options.slicesMode { c[0] = 1; c[3] = 1 } else if c.count == 4 || (c.count == 3 && c[2] != 3) { c[0] = 1 }
         return c
     }
 
-    private func chunkOffset2D(_ slice: PlannedSlice, _ shape: [Int]) -> [Int] {
+    func chunkOffset2D(_ slice: PlannedSlice, _ shape: [Int]) -> [Int] {
         // (frames, rows, columns[, 3]) or (rows, columns[, 3])
         let frame = (slice.header.frame ?? 1) - 1
         return [frame] + Array(repeating: 0, count: shape.count - 1)

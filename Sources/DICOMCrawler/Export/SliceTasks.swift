@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DICOM
+import HDF5
+import Synchronization
+
+// The export's decoding and compression: every slice (or frame) of every scan is one task, taken
+// in order — scans largest first, each scan's slices in order — by `jobs` threads, and the thread
+// that finishes a scan's last slice hands the scan on to be written. Both cores stay busy to the
+// last slice (with one scan per thread, one core sat idle while the other finished the last scan:
+// about 4% of the export's wall time on the benchmark tree), and only the scans a thread is still
+// working on are held in memory, at most one per thread.
+
+extension ExportJob {
+    /// A scan being assembled: its slices' chunks as threads finish them. Touched only under the
+    /// tasks' lock, then by the one thread that finishes it.
+    final class Assembly: @unchecked Sendable {
+        let plan: ScanPlan
+        var chunks: [[UInt8]]
+        var offsets: [[Int]]
+        var types: [PixelSampleType?]
+        var photometric: String?
+        var firstFile: DicomFile?
+        var compressed = 0
+        var remaining: Int
+        var failure: ScanFailure?
+
+        init(_ plan: ScanPlan) {
+            self.plan = plan
+            chunks = Array(repeating: [], count: plan.slices.count)
+            offsets = Array(repeating: [], count: plan.slices.count)
+            types = Array(repeating: nil, count: plan.slices.count)
+            remaining = plan.slices.count
+        }
+    }
+
+    /// One slice decoded and compressed.
+    struct DoneSlice {
+        let chunk: [UInt8]
+        let type: PixelSampleType
+        let photometric: String
+        /// The slice's file when it is the scan's first slice (its header fills the metadata row).
+        let firstFile: DicomFile?
+    }
+
+    /// What a thread keeps from one task to the next: its decoder helper and the file it read last
+    /// (the frames of a multi-frame file are consecutive tasks).
+    final class SliceWorker {
+        let decoder: DecoderProcess?
+        var open: (path: String, fd: Int32, reader: PixelReader, file: DicomFile)?
+
+        init(decoder: DecoderProcess?) { self.decoder = decoder }
+
+        func closeFile() {
+            if let f = open { close(f.fd) }
+            open = nil
+        }
+    }
+
+    /// Decodes and compresses the slices of `plans` on `jobs` threads; `finished` gets each scan
+    /// (on the thread that finished it) once all its slices are done or one has failed.
+    func assembleScans(_ plans: [ScanPlan], roots: [Int: PathBytes], jobs: Int,
+                       finished: @escaping (Result<ExportedScan, ScanFailure>) -> Void) {
+        var tasks: [(scan: Int32, slice: Int32)] = []
+        for (k, p) in plans.enumerated() {
+            guard p.shape != nil, !p.slices.isEmpty else {
+                finished(.failure(ScanFailure(scan: p.id, path: "", reason: "the scan has no pixel format")))
+                continue
+            }
+            for i in p.slices.indices { tasks.append((Int32(k), Int32(i))) }
+        }
+        if tasks.isEmpty { return }
+        let assemblies = Mutex<[Assembly?]>(Array(repeating: nil, count: plans.count))
+        let next = Atomic<Int>(0)
+        let threads = max(1, min(jobs, tasks.count))
+        runThreads(threads) {
+            let decoder = self.options.decoders?.take()
+            defer { if let decoder { self.options.decoders?.giveBack(decoder) } }
+            let worker = SliceWorker(decoder: decoder)
+            defer { worker.closeFile() }
+            while true {
+                let t = next.add(1, ordering: .relaxed).oldValue
+                if t >= tasks.count { return }
+                let k = Int(tasks[t].scan), i = Int(tasks[t].slice)
+                let plan = plans[k]
+                let skip = assemblies.withLock { s -> Bool in
+                    if s[k] == nil { s[k] = Assembly(plan) }
+                    return s[k]!.failure != nil
+                }
+                var result: Result<DoneSlice, ScanFailure>?
+                if !skip {
+                    if i == 0, let ms = self.options.testPausePerScanMS { usleep(UInt32(ms) * 1000) }
+                    result = self.assembleSlice(plan, i, roots: roots, worker: worker)
+                }
+                let complete = assemblies.withLock { s -> Assembly? in
+                    let a = s[k]!
+                    switch result {
+                    case .success(let d):
+                        a.chunks[i] = d.chunk
+                        a.types[i] = d.type
+                        a.compressed += d.chunk.count
+                        if i == 0 { a.photometric = d.photometric; a.firstFile = d.firstFile }
+                    case .failure(let f):
+                        if a.failure == nil { a.failure = f }
+                    case nil:
+                        break
+                    }
+                    a.offsets[i] = self.options.slicesMode ? self.chunkOffset2D(plan.slices[i], plan.shape!)
+                        : [plan.slices[i].volume, 0, 0, plan.slices[i].slice] + (plan.shape!.count == 5 ? [0] : [])
+                    a.remaining -= 1
+                    if a.remaining > 0 { return nil }
+                    s[k] = nil
+                    return a
+                }
+                if let complete { finished(self.scan(from: complete, roots: roots)) }
+            }
+        }
+    }
+
+    /// One slice: read (its file, unless this thread read it last), decoded, compressed.
+    private func assembleSlice(_ plan: ScanPlan, _ i: Int, roots: [Int: PathBytes],
+                               worker: SliceWorker) -> Result<DoneSlice, ScanFailure> {
+        let h = plan.slices[i].header
+        let first = plan.slices[0].header
+        let fullPath = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
+        if worker.open?.path != fullPath {
+            worker.closeFile()
+            let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: "cannot open: \(Errno.current.text)")) }
+            let file = DICOMReader.read(fileDescriptor: fd, path: fullPath)
+            if let e = file.error, e.kind != .truncated || file.dataSet[.pixelData] == nil {
+                close(fd)
+                return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: e.description))
+            }
+            do throws(PixelError) {
+                let reader = try PixelReader(file: file, fileDescriptor: fd, decoder: worker.decoder)
+                worker.open = (fullPath, fd, reader, file)
+            } catch {
+                close(fd)
+                return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
+            }
+        }
+        guard let open = worker.open else { return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: "not read")) }
+        let frame: DecodedFrame
+        do throws(PixelError) {
+            frame = try open.reader.frame((h.frame ?? 1) - 1)
+        } catch {
+            return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
+        }
+        guard frame.rows == first.rows, frame.columns == first.columns else {
+            return .failure(ScanFailure(scan: plan.id, path: fullPath,
+                                        reason: "decoded to \(frame.rows) x \(frame.columns) \(frame.sampleType), unlike the scan's first slice"))
+        }
+        var chunk = frame.bytes
+        if let level = options.compressionLevel {
+            do throws(HDF5Error) {
+                chunk = try ChunkCompression.shuffleDeflate(frame.bytes, elementSize: frame.sampleType.byteWidth, level: level)
+            } catch {
+                return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
+            }
+        }
+        return .success(DoneSlice(chunk: chunk, type: frame.sampleType, photometric: frame.photometric,
+                                  firstFile: i == 0 ? open.file : nil))
+    }
+
+    /// A finished assembly as a scan to write, or why it failed.
+    private func scan(from a: Assembly, roots: [Int: PathBytes]) -> Result<ExportedScan, ScanFailure> {
+        if let f = a.failure { return .failure(f) }
+        let plan = a.plan
+        guard let shape = plan.shape, let type = a.types[0], let firstFile = a.firstFile else {
+            return .failure(ScanFailure(scan: plan.id, path: "", reason: "no slice decoded"))
+        }
+        if let i = a.types.firstIndex(where: { $0 != type }) {
+            let h = plan.slices[i].header
+            return .failure(ScanFailure(scan: plan.id, path: joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString,
+                                        reason: "decoded to \(h.rows ?? 0) x \(h.columns ?? 0) \(a.types[i].map { "\($0)" } ?? "nothing"), unlike the scan's first slice"))
+        }
+        return .success(ExportedScan(plan: plan, shape: shape, type: type, photometric: a.photometric ?? "", chunks: a.chunks,
+                                     chunkOffsets: a.offsets, chunk: chunkShape(shape), compressedBytes: a.compressed,
+                                     level: options.compressionLevel, firstDataSet: firstFile.dataSet,
+                                     cells: options.table.cells(firstFile)))
+    }
+}
