@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
         .executableTarget(name: "scale-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/scale-bench"),
         .executableTarget(name: "pixel-bench", dependencies: ["DICOM", "DICOMTestSupport"], path: "Benchmarks/pixel-bench"),
-        .executableTarget(name: "export-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/export-bench",
+        .executableTarget(name: "export-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/export-bench",
                           exclude: ["old_tool.py"]),
         .executableTarget(name: "series-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/series-bench"),
         .executableTarget(name: "codec-bench", dependencies: ["DICOM", "DICOMTestSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/codec-bench"),

@@ -4,7 +4,7 @@
 // export's CPU over its jobs); the largest scan (RSS target); the export's values against the old tool's.
 //   swift build -c release && .build/release/export-bench [--series 40] [--repeats 3] [--jobs 2]
 //       [--root DIR] [--corpus DIR] [--headers real|tiny] [--binary PATH] [--python /usr/bin/python3]
-//       [--only export|old|dcm2niix]
+//       [--only export|old|dcm2niix|floor]   (floor: only the codec floor, no runs)
 // Each file's header is a real scanner's (a single-frame file of ../shared/corpus, --corpus), less
 // its pixel data and whatever the generator sets itself; `--headers tiny`: only the generator's
 // few dozen elements (the first version of this tree, tree-v1: same pixels, same files).
@@ -293,6 +293,10 @@ if madeHere {
     execv(CommandLine.arguments[0], cargs)
 }
 let absent = missing()
+if only == "floor" {
+    printCodecFloor(exportBest: nil, oldBest: nil)
+    exit(0)
+}
 let dcm2niix = which("dcm2niix") ?? "dcm2niix"
 
 func fresh(_ dir: String) -> String {
@@ -411,6 +415,9 @@ if let g = exportRuns.min(by: { $0.seconds < $1.seconds }), let n = noneRuns.min
     print(String(format: "floor = CPU / %d jobs = %.2f s; floor / wall = %.2f (1 = both cores busy all the time)",
                  jobs, gCPU / Double(jobs), gCPU / Double(jobs) / g.seconds))
 }
+
+// The codec floor: the codecs' own CPU for the tree (one thread, in this process), over the jobs.
+if absent["export"] == nil { printCodecFloor(exportBest: exportRuns.map(\.seconds).min(), oldBest: runs["old"]?.map(\.seconds).min()) }
 let largestMB = Double(largest.pixelBytes) / 1e6
 let targetMB = 2 * largestMB + 64
 print("")
