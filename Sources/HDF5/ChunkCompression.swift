@@ -21,9 +21,19 @@ public enum ChunkCompression {
         let count = n / elementSize
         switch elementSize {
         case 2:
-            for i in 0..<count {
+            // 16 elements at a time: their even bytes and their odd bytes (vector shuffles).
+            var i = 0
+            let raw = UnsafeRawPointer(s), out = UnsafeMutableRawPointer(d)
+            while i + 16 <= count {
+                let v = raw.loadUnaligned(fromByteOffset: 2 * i, as: SIMD32<UInt8>.self)
+                out.storeBytes(of: v.evenHalf, toByteOffset: i, as: SIMD16<UInt8>.self)
+                out.storeBytes(of: v.oddHalf, toByteOffset: count + i, as: SIMD16<UInt8>.self)
+                i += 16
+            }
+            while i < count {
                 d[i] = s[2 * i]
                 d[count + i] = s[2 * i + 1]
+                i += 1
             }
         case 4:
             for i in 0..<count {

@@ -168,40 +168,44 @@ final class ExportCommandTests: XCTestCase {
     }
 
     /// kill -9 while part files are being written, then the same command: the same datasets and
-    /// metadata as a run never interrupted.
+    /// metadata as a run never interrupted (one thread, and two).
     func testKilledRunFinishedByRunningAgain() throws {
         let t = try FixtureTree()
         for s in 0..<40 { for z in 0..<2 {
             try t.write("in/s\(s)/\(z).dcm", exportSlice(series: "4.\(s)", position: [0, 0, Double(z)], instance: z, value: UInt16(s), rows: 64, columns: 64))
         } }
         XCTAssertEqual(try runTool(["export", "-q", t.path + "/in", "-o", t.path + "/ref/p.h5"]).status, 0)
-        let args = ["export", "-q", "--jobs", "1", "--part-bytes", "1", t.path + "/in", "-o", t.path + "/k/p.h5"]
-        let p = try startTool(args, cwd: t.path, environment: ["DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS": "30"])
-        // Wait for a few complete parts, then kill.
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let parts = (try? FileManager.default.contentsOfDirectory(atPath: t.path + "/k/p.h5.parts"))?.filter { $0.hasPrefix("part-") && $0.hasSuffix(".h5") } ?? []
-            if parts.count >= 5 { break }
-            usleep(10_000)
+        // One thread, and two sharing out the slices of each scan.
+        for jobs in ["1", "2"] {
+            let k = "k\(jobs)"
+            let args = ["export", "-q", "--jobs", jobs, "--part-bytes", "1", t.path + "/in", "-o", t.path + "/\(k)/p.h5"]
+            let p = try startTool(args, cwd: t.path, environment: ["DICOMCRAWLER_TEST_PAUSE_PER_SCAN_MS": "30"])
+            // Wait for a few complete parts, then kill.
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let parts = (try? FileManager.default.contentsOfDirectory(atPath: t.path + "/\(k)/p.h5.parts"))?.filter { $0.hasPrefix("part-") && $0.hasSuffix(".h5") } ?? []
+                if parts.count >= 5 { break }
+                usleep(10_000)
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .uncaughtSignal, "--jobs \(jobs)")
+            let again = try runTool(Array(args.filter { $0 != "-q" }))
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertTrue(again.stderr.contains("already there"), again.stderr)
+            let dump = """
+                import h5py, numpy as np, sys
+                f = h5py.File(sys.argv[1], 'r')
+                for k in sorted(f): print(k, f[k].shape, np.asarray(f[k]).sum(), dict(f[k].attrs)['SourceFiles'].tolist())
+                """
+            let ref = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/ref/p.h5"], cwd: "/")
+            let killed = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/\(k)/p.h5"], cwd: "/")
+            XCTAssertEqual(ref.stdout.split(separator: "\n").count, 40)
+            XCTAssertEqual(ref.stdout, killed.stdout, "--jobs \(jobs)")
+            // The killed run's temporary part is gone.
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/\(k)/p.h5.parts").filter { $0.hasSuffix(".tmp") }, [])
+            XCTAssertEqual(try t.read("ref/p.csv"), try t.read("\(k)/p.csv"))
         }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
-        let again = try runTool(Array(args.filter { $0 != "-q" }))
-        XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertTrue(again.stderr.contains("already there"), again.stderr)
-        let dump = """
-            import h5py, numpy as np, sys
-            f = h5py.File(sys.argv[1], 'r')
-            for k in sorted(f): print(k, f[k].shape, np.asarray(f[k]).sum(), dict(f[k].attrs)['SourceFiles'].tolist())
-            """
-        let ref = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/ref/p.h5"], cwd: "/")
-        let killed = try runProcess("/usr/bin/python3", ["-c", dump, t.path + "/k/p.h5"], cwd: "/")
-        XCTAssertEqual(ref.stdout.split(separator: "\n").count, 40)
-        XCTAssertEqual(ref.stdout, killed.stdout)
-        // The killed run's temporary part is gone.
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path + "/k/p.h5.parts").filter { $0.hasSuffix(".tmp") }, [])
-        XCTAssertEqual(try t.read("ref/p.csv"), try t.read("k/p.csv"))
     }
 
     /// --slices: one dataset per file named by its SOP Instance UID, shaped (Rows, Columns); a row

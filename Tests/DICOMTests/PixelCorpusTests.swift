@@ -60,6 +60,47 @@ final class PixelCorpusTests: XCTestCase {
         XCTAssertEqual(located, 5)
     }
 
+    /// A read that keeps only `PixelReader.elementsNeeded` locates and decodes the same frames as
+    /// the whole read, for every corpus file (encapsulated ones: the same encoded frames), and for
+    /// copies cut short in the pixel data (the same error, or the same frames).
+    func testReadingOnlyTheElementsNeededDecodesAsTheWholeRead() throws {
+        let (dir, expected) = try loadExpectedPixels()
+        let options = ReadOptions(tags: PixelReader.elementsNeeded)
+        var compared = (whole: 0, cut: 0), failedAlike = (whole: 0, cut: 0)
+        for exp in expected {
+            let path = dir.appendingPathComponent(exp.path).path
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            for cut in [bytes.count, bytes.count - 100] {
+                let copy = Array(bytes.prefix(cut))
+                let whole = DICOMReader.read(bytes: copy)
+                let part = DICOMReader.read(bytes: copy, options: options)
+                XCTAssertEqual(part.transferSyntax?.uid, whole.transferSyntax?.uid, exp.path)
+                let a = Result { () throws(PixelError) in try PixelReader(file: whole, bytes: copy) }
+                let b = Result { () throws(PixelError) in try PixelReader(file: part, bytes: copy) }
+                switch (a, b) {
+                case (.success(let ra), .success(let rb)):
+                    XCTAssertEqual(ra.format, rb.format, exp.path)
+                    XCTAssertEqual(ra.frameCount, rb.frameCount, exp.path)
+                    for i in 0..<ra.frameCount {
+                        XCTAssertEqual(try? ra.encodedFrame(i), try? rb.encodedFrame(i), "\(exp.path) frame \(i), cut at \(cut)")
+                        if Self.ownSyntaxes.contains(exp.transferSyntax) {
+                            XCTAssertEqual(try? ra.frame(i), try? rb.frame(i), "\(exp.path) frame \(i), cut at \(cut)")
+                        }
+                    }
+                    if cut == bytes.count { compared.whole += 1 } else { compared.cut += 1 }
+                case (.failure(let ea), .failure(let eb)):
+                    XCTAssertEqual(ea.kind, eb.kind, "\(exp.path) cut at \(cut): \(ea) / \(eb)")
+                    if cut == bytes.count { failedAlike.whole += 1 } else { failedAlike.cut += 1 }
+                default:
+                    XCTFail("\(exp.path) cut at \(cut): whole read \(a), selective read \(b)")
+                }
+            }
+        }
+        XCTAssertEqual(compared.whole, expected.count, "every corpus file, whole, decodes both ways")
+        XCTAssertEqual(compared.cut + failedAlike.cut, expected.count)
+        XCTAssertGreaterThan(failedAlike.cut, 0, "cut copies fail alike")
+    }
+
     /// The same files read from memory give the same frames as through the descriptor.
     func testMemoryAndDescriptorSourcesAgree() throws {
         let (dir, expected) = try loadExpectedPixels()

@@ -18,6 +18,15 @@ public struct PixelReader: Sendable {
     /// 64 bits, which must not become an allocation.
     public var maxFrameBytes: Int = 1 << 31
 
+    /// The top-level elements a `PixelReader` reads: a file read with
+    /// `ReadOptions(tags: PixelReader.elementsNeeded)` (the Image Pixel module's numbers, the pixel
+    /// data and its offset tables; every other element skipped) decodes as one read whole.
+    public static let elementsNeeded: Set<Tag> = [
+        Tag(0x0028_0002), Tag(0x0028_0004), Tag(0x0028_0006), Tag(0x0028_0008), Tag(0x0028_0010), Tag(0x0028_0011),
+        Tag(0x0028_0100), Tag(0x0028_0101), Tag(0x0028_0102), Tag(0x0028_0103),
+        Tag(0x7FE0_0001), Tag(0x7FE0_0002), .floatPixelData, .doubleFloatPixelData, .pixelData,
+    ]
+
     public var format: PixelFormat { frames.format }
     /// Frames to decode (Number of Frames, or more when whole frames beyond it are there).
     public var frameCount: Int { frames.count }

@@ -10,7 +10,7 @@ import Synchronization
 // that finishes a scan's last slice hands the scan on to be written. Both cores stay busy to the
 // last slice (with one scan per thread, one core sat idle while the other finished the last scan:
 // about 4% of the export's wall time on the benchmark tree), and only the scans a thread is still
-// working on are held in memory, at most one per thread.
+// working on are held in memory, about one per thread.
 
 extension ExportJob {
     /// A scan being assembled: its slices' chunks as threads finish them. Touched only under the
@@ -45,10 +45,10 @@ extension ExportJob {
     }
 
     /// What a thread keeps from one task to the next: its decoder helper and the file it read last
-    /// (the frames of a multi-frame file are consecutive tasks).
+    /// (the frames of a multi-frame file are consecutive tasks), whole or only what decoding needs.
     final class SliceWorker {
         let decoder: DecoderProcess?
-        var open: (path: String, fd: Int32, reader: PixelReader, file: DicomFile)?
+        var open: (path: String, fd: Int32, reader: PixelReader, file: DicomFile, whole: Bool)?
 
         init(decoder: DecoderProcess?) { self.decoder = decoder }
 
@@ -118,24 +118,29 @@ extension ExportJob {
         }
     }
 
-    /// One slice: read (its file, unless this thread read it last), decoded, compressed.
+    /// A read of only the elements decoding needs: the header of a scan's other files was parsed
+    /// whole when the scan was planned, and only the first file's fills the metadata row.
+    static let pixelElementsOnly = ReadOptions(tags: PixelReader.elementsNeeded)
+
+    /// One slice: read (its file, unless this thread read it last: whole for the scan's first
+    /// slice, else only what decoding needs), decoded, compressed.
     private func assembleSlice(_ plan: ScanPlan, _ i: Int, roots: [Int: PathBytes],
                                worker: SliceWorker) -> Result<DoneSlice, ScanFailure> {
         let h = plan.slices[i].header
         let first = plan.slices[0].header
         let fullPath = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
-        if worker.open?.path != fullPath {
+        if worker.open?.path != fullPath || (i == 0 && worker.open?.whole == false) {
             worker.closeFile()
             let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: "cannot open: \(Errno.current.text)")) }
-            let file = DICOMReader.read(fileDescriptor: fd, path: fullPath)
+            let file = DICOMReader.read(fileDescriptor: fd, path: fullPath, options: i == 0 ? ReadOptions() : Self.pixelElementsOnly)
             if let e = file.error, e.kind != .truncated || file.dataSet[.pixelData] == nil {
                 close(fd)
                 return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: e.description))
             }
             do throws(PixelError) {
                 let reader = try PixelReader(file: file, fileDescriptor: fd, decoder: worker.decoder)
-                worker.open = (fullPath, fd, reader, file)
+                worker.open = (fullPath, fd, reader, file, i == 0)
             } catch {
                 close(fd)
                 return .failure(ScanFailure(scan: plan.id, path: fullPath, reason: error.description))
