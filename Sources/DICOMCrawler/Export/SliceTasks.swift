@@ -10,7 +10,11 @@ import Synchronization
 // that finishes a scan's last slice hands the scan on to be written. Both cores stay busy to the
 // last slice (with one scan per thread, one core sat idle while the other finished the last scan:
 // about 4% of the export's wall time on the benchmark tree), and only the scans a thread is still
-// working on are held in memory, about one per thread.
+// working on are held in memory, about one per thread (and each thread's last file: a deflated
+// multi-frame file is inflated once per thread that decodes its frames). Which file a failed scan
+// blames does not depend on the threads: the lowest slice that failed, as on one thread. The
+// slices after a scan's first are read only for what decoding needs, so damage elsewhere in
+// those files, which the planner's whole read would have caught, is not looked for again.
 
 extension ExportJob {
     /// A scan being assembled: its slices' chunks as threads finish them. Touched only under the
@@ -24,7 +28,9 @@ extension ExportJob {
         var firstFile: DicomFile?
         var compressed = 0
         var remaining: Int
-        var failure: ScanFailure?
+        /// The failure of the lowest slice that failed so far (as a run on one thread would meet
+        /// it first): slices after it are skipped, those before it still decoded.
+        var failure: (slice: Int, failure: ScanFailure)?
 
         init(_ plan: ScanPlan) {
             self.plan = plan
@@ -86,7 +92,7 @@ extension ExportJob {
                 let plan = plans[k]
                 let skip = assemblies.withLock { s -> Bool in
                     if s[k] == nil { s[k] = Assembly(plan) }
-                    return s[k]!.failure != nil
+                    return s[k]!.failure.map { $0.slice < i } ?? false
                 }
                 var result: Result<DoneSlice, ScanFailure>?
                 if !skip {
@@ -102,7 +108,7 @@ extension ExportJob {
                         a.compressed += d.chunk.count
                         if i == 0 { a.photometric = d.photometric; a.firstFile = d.firstFile }
                     case .failure(let f):
-                        if a.failure == nil { a.failure = f }
+                        if a.failure.map({ i < $0.slice }) ?? true { a.failure = (i, f) }
                     case nil:
                         break
                     }
@@ -169,17 +175,19 @@ extension ExportJob {
                                   firstFile: i == 0 ? open.file : nil))
     }
 
-    /// A finished assembly as a scan to write, or why it failed.
+    /// A finished assembly as a scan to write, or why it failed: the lowest slice that failed to
+    /// decode or decoded to another sample type than the first, whichever thread met it.
     private func scan(from a: Assembly, roots: [Int: PathBytes]) -> Result<ExportedScan, ScanFailure> {
-        if let f = a.failure { return .failure(f) }
         let plan = a.plan
-        guard let shape = plan.shape, let type = a.types[0], let firstFile = a.firstFile else {
-            return .failure(ScanFailure(scan: plan.id, path: "", reason: "no slice decoded"))
-        }
-        if let i = a.types.firstIndex(where: { $0 != type }) {
+        let mismatch = a.types[0].flatMap { first in a.types.indices.first { a.types[$0] != nil && a.types[$0] != first } }
+        if let i = mismatch, i < (a.failure?.slice ?? Int.max), let type = a.types[i] {
             let h = plan.slices[i].header
             return .failure(ScanFailure(scan: plan.id, path: joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString,
-                                        reason: "decoded to \(h.rows ?? 0) x \(h.columns ?? 0) \(a.types[i].map { "\($0)" } ?? "nothing"), unlike the scan's first slice"))
+                                        reason: "decoded to \(h.rows ?? 0) x \(h.columns ?? 0) \(type), unlike the scan's first slice"))
+        }
+        if let f = a.failure { return .failure(f.failure) }
+        guard let shape = plan.shape, let type = a.types[0], let firstFile = a.firstFile else {
+            return .failure(ScanFailure(scan: plan.id, path: "", reason: "no slice decoded"))
         }
         return .success(ExportedScan(plan: plan, shape: shape, type: type, photometric: a.photometric ?? "", chunks: a.chunks,
                                      chunkOffsets: a.offsets, chunk: chunkShape(shape), compressedBytes: a.compressed,
