@@ -27,7 +27,7 @@ let package = Package(
                 .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
                 .linkedLibrary("gdcmIOD"), .linkedLibrary("gdcmDICT"),
             ]),
-        .target(name: "PixelCodecs", dependencies: ["CGDCM"]),
+        .target(name: "PixelCodecs", dependencies: ["CGDCM", "DICOM"]),
         .target(name: "HDF5", dependencies: ["CHDF5", "CZlib", "CLibDeflate"]),
         .target(name: "DICOMTestSupport", dependencies: ["DICOM", "CZlib"]),
         .target(name: "ModalityTemplates", dependencies: ["DICOM"]),

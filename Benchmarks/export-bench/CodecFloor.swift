@@ -11,25 +11,6 @@ import PixelCodecs
 import Glibc
 #endif
 
-/// GDCM in this process (the export runs it in its helper; the work is the same).
-struct InProcessGDCM: FrameDecoder {
-    func canDecode(transferSyntaxUID: String) -> Bool { GDCMDecoder.canDecode(transferSyntax: transferSyntaxUID) }
-
-    func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
-        let attributes = FrameAttributes(rows: format.rows, columns: format.columns, samplesPerPixel: format.samplesPerPixel,
-                                         bitsAllocated: format.bitsAllocated, bitsStored: format.bitsStored,
-                                         pixelRepresentation: format.isSigned ? 1 : 0,
-                                         photometricInterpretation: format.photometric, planarConfiguration: format.planarConfiguration)
-        switch GDCMDecoder.decode(frame: frame, transferSyntax: transferSyntaxUID, attributes: attributes) {
-        case .success(let f):
-            return DecoderOutput(bytes: f.bytes, bytesPerSample: max(1, format.bitsAllocated / 8), isPlanar: false,
-                                 photometric: f.photometricInterpretation)
-        case .failure(let e):
-            throw PixelError(.decoderFailed, e.description)
-        }
-    }
-}
-
 /// This thread's CPU seconds so far.
 func threadCPUSeconds() -> Double {
     var t = timespec()
@@ -49,7 +30,7 @@ struct CodecWork {
 /// Every file under `tree` (sorted), every frame decoded and, when `level` is set, compressed.
 func codecWork(tree: String, level: Int?) -> CodecWork {
     var work = CodecWork()
-    let decoder = InProcessGDCM()
+    let decoder = GDCMFrameDecoder()  // in this process; the export runs it in its helper
     let files = (FileManager.default.enumerator(atPath: tree)?.allObjects as? [String] ?? []).sorted()
     for name in files {
         let path = tree + "/" + name

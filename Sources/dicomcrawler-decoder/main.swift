@@ -25,4 +25,20 @@ if CommandLine.arguments.count > 1 || isatty(0) != 0 {
 /// these bytes, as a codec does on some hostile frames (the test that export survives it).
 let abortMarker: [UInt8]? = getenv("DICOMCRAWLER_TEST_DECODER_ABORT_MARKER").map { Array(String(cString: $0).utf8) }
 
-exit(DecoderWorker.serve(decoder: GDCMFrameDecoder(abortMarker: abortMarker)))
+/// GDCM's codecs (`GDCMFrameDecoder`), with the test hook in front.
+struct HelperDecoder: FrameDecoder {
+    let codecs = GDCMFrameDecoder()
+    let abortMarker: [UInt8]?
+
+    func canDecode(transferSyntaxUID: String) -> Bool { codecs.canDecode(transferSyntaxUID: transferSyntaxUID) }
+
+    func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
+        if let marker = abortMarker, !marker.isEmpty, frame.count >= marker.count,
+           (0...(frame.count - marker.count)).contains(where: { i in marker.indices.allSatisfy { frame[i + $0] == marker[$0] } }) {
+            abort()
+        }
+        return try codecs.decode(frame, format: format, transferSyntaxUID: transferSyntaxUID)
+    }
+}
+
+exit(DecoderWorker.serve(decoder: HelperDecoder(abortMarker: abortMarker)))

@@ -245,16 +245,9 @@ final class ExportCommandTests: XCTestCase {
         try t.write("src/1.dcm", exportSlice(series: "7.3", position: [0, 0, 0], instance: 1, value: 300))
         let enc = try runProcess("/usr/bin/gdcmconv", ["--jpeg", t.path + "/src/1.dcm", t.path + "/in/jpeg/1.dcm"])
         XCTAssertEqual(enc.status, 0, enc.stderr)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: toolPath())
-        p.arguments = ["export", "--jobs", "1", t.path + "/in", "-o", t.path + "/a.h5"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"]) { $1 }
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1, stderr)
+        let r = try runTool(["export", "--jobs", "1", t.path + "/in", "-o", t.path + "/a.h5"],
+                            env: ["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"])
+        XCTAssertEqual(r.status, 1, r.stderr)
         let list = try parseCSV(try t.read("a.unreadable.csv"))
         XCTAssertEqual(list.rows.map { $0[0] }, ["7.1"])
         XCTAssertTrue(list.rows.first?[2].contains("crashed (signal 6)") == true, "\(list.rows)")
@@ -298,16 +291,9 @@ final class ExportCommandTests: XCTestCase {
         }
         var dumps: [String] = []
         for jobs in ["1", "2", "3"] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: toolPath())
-            p.arguments = ["export", "-q", "--jobs", jobs, t.path + "/in", "-o", t.path + "/j\(jobs)/px.h5"]
-            p.environment = ProcessInfo.processInfo.environment.merging(["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"]) { $1 }
-            let err = Pipe()
-            p.standardError = err
-            try p.run()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 1, "--jobs \(jobs): \(stderr)")
+            let r = try runTool(["export", "-q", "--jobs", jobs, t.path + "/in", "-o", t.path + "/j\(jobs)/px.h5"],
+                                env: ["DICOMCRAWLER_TEST_DECODER_ABORT_MARKER": "ABORT-HERE"])
+            XCTAssertEqual(r.status, 1, "--jobs \(jobs): \(r.stderr)")
             let list = try parseCSV(try t.read("j\(jobs)/px.unreadable.csv"))
             XCTAssertEqual(list.rows.count, 1, "--jobs \(jobs): \(list.rows)")
             XCTAssertEqual(list.rows.first?[0], "8.3")

@@ -1,21 +1,14 @@
 import DICOM
-import PixelCodecs
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// GDCM's codecs as the pixel layer's `FrameDecoder`.
-struct GDCMFrameDecoder: FrameDecoder {
-    /// Test hook: abort on a frame holding these bytes.
-    var abortMarker: [UInt8]? = nil
+/// GDCM's codecs as the pixel layer's `FrameDecoder` (`PixelReader(..., decoder:)`), in this
+/// process. `dicomcrawler export` runs it in its helper process, `dicomcrawler-decoder`, so that a
+/// codec that aborts on a hostile frame costs one file.
+public struct GDCMFrameDecoder: FrameDecoder {
+    public init() {}
 
-    func canDecode(transferSyntaxUID: String) -> Bool { GDCMDecoder.canDecode(transferSyntax: transferSyntaxUID) }
+    public func canDecode(transferSyntaxUID: String) -> Bool { GDCMDecoder.canDecode(transferSyntax: transferSyntaxUID) }
 
-    func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
-        if let marker = abortMarker, !marker.isEmpty, frame.count >= marker.count,
-           (0...(frame.count - marker.count)).contains(where: { i in marker.indices.allSatisfy { frame[i + $0] == marker[$0] } }) {
-            abort()
-        }
+    public func decode(_ frame: UnsafeRawBufferPointer, format: PixelFormat, transferSyntaxUID: String) throws(PixelError) -> DecoderOutput {
         let attributes = FrameAttributes(rows: format.rows, columns: format.columns, samplesPerPixel: format.samplesPerPixel,
                                          bitsAllocated: format.bitsAllocated, bitsStored: format.bitsStored,
                                          pixelRepresentation: format.isSigned ? 1 : 0,
