@@ -214,7 +214,12 @@ public final class ExportJob: Sendable {
         return c
     }
 
-    func chunkOffset2D(_ slice: PlannedSlice, _ shape: [Int]) -> [Int] {
+    /// Where a slice's chunk starts in its dataset of `shape`.
+    func chunkOffset(_ slice: PlannedSlice, _ shape: [Int]) -> [Int] {
+        guard options.slicesMode else {
+            // (volumes, rows, columns, slices[, 3])
+            return [slice.volume, 0, 0, slice.slice] + (shape.count == 5 ? [0] : [])
+        }
         // (frames, rows, columns[, 3]) or (rows, columns[, 3])
         let frame = (slice.header.frame ?? 1) - 1
         return [frame] + Array(repeating: 0, count: shape.count - 1)

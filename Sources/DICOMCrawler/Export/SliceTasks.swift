@@ -22,11 +22,9 @@ extension ExportJob {
     final class Assembly: @unchecked Sendable {
         let plan: ScanPlan
         var chunks: [[UInt8]]
-        var offsets: [[Int]]
         var types: [PixelSampleType?]
         var photometric: String?
         var firstFile: DicomFile?
-        var compressed = 0
         var remaining: Int
         /// The failure of the lowest slice that failed so far (as a run on one thread would meet
         /// it first): slices after it are skipped, those before it still decoded.
@@ -35,7 +33,6 @@ extension ExportJob {
         init(_ plan: ScanPlan) {
             self.plan = plan
             chunks = Array(repeating: [], count: plan.slices.count)
-            offsets = Array(repeating: [], count: plan.slices.count)
             types = Array(repeating: nil, count: plan.slices.count)
             remaining = plan.slices.count
         }
@@ -105,15 +102,12 @@ extension ExportJob {
                     case .success(let d):
                         a.chunks[i] = d.chunk
                         a.types[i] = d.type
-                        a.compressed += d.chunk.count
                         if i == 0 { a.photometric = d.photometric; a.firstFile = d.firstFile }
                     case .failure(let f):
                         if a.failure.map({ i < $0.slice }) ?? true { a.failure = (i, f) }
                     case nil:
                         break
                     }
-                    a.offsets[i] = self.options.slicesMode ? self.chunkOffset2D(plan.slices[i], plan.shape!)
-                        : [plan.slices[i].volume, 0, 0, plan.slices[i].slice] + (plan.shape!.count == 5 ? [0] : [])
                     a.remaining -= 1
                     if a.remaining > 0 { return nil }
                     s[k] = nil
@@ -134,7 +128,7 @@ extension ExportJob {
                                worker: SliceWorker) -> Result<DoneSlice, ScanFailure> {
         let h = plan.slices[i].header
         let first = plan.slices[0].header
-        let fullPath = joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
+        let fullPath = path(of: h, roots: roots)
         if worker.open?.path != fullPath || (i == 0 && worker.open?.whole == false) {
             worker.closeFile()
             let fd = open(fullPath, O_RDONLY | O_CLOEXEC)
@@ -175,6 +169,11 @@ extension ExportJob {
                                   firstFile: i == 0 ? open.file : nil))
     }
 
+    /// A slice's file: its DIR's path and its own, relative to it.
+    private func path(of h: SliceHeader, roots: [Int: PathBytes]) -> String {
+        joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString
+    }
+
     /// A finished assembly as a scan to write, or why it failed: the lowest slice that failed to
     /// decode or decoded to another sample type than the first, whichever thread met it.
     private func scan(from a: Assembly, roots: [Int: PathBytes]) -> Result<ExportedScan, ScanFailure> {
@@ -182,7 +181,7 @@ extension ExportJob {
         let mismatch = a.types[0].flatMap { first in a.types.indices.first { a.types[$0] != nil && a.types[$0] != first } }
         if let i = mismatch, i < (a.failure?.slice ?? Int.max), let type = a.types[i] {
             let h = plan.slices[i].header
-            return .failure(ScanFailure(scan: plan.id, path: joinPath(roots[h.dirIndex] ?? [], Array(h.path.utf8)).pathString,
+            return .failure(ScanFailure(scan: plan.id, path: path(of: h, roots: roots),
                                         reason: "decoded to \(h.rows ?? 0) x \(h.columns ?? 0) \(type), unlike the scan's first slice"))
         }
         if let f = a.failure { return .failure(f.failure) }
@@ -190,7 +189,8 @@ extension ExportJob {
             return .failure(ScanFailure(scan: plan.id, path: "", reason: "no slice decoded"))
         }
         return .success(ExportedScan(plan: plan, shape: shape, type: type, photometric: a.photometric ?? "", chunks: a.chunks,
-                                     chunkOffsets: a.offsets, chunk: chunkShape(shape), compressedBytes: a.compressed,
+                                     chunkOffsets: plan.slices.map { chunkOffset($0, shape) }, chunk: chunkShape(shape),
+                                     compressedBytes: a.chunks.reduce(0) { $0 + $1.count },
                                      level: options.compressionLevel, firstDataSet: firstFile.dataSet,
                                      cells: options.table.cells(firstFile)))
     }
