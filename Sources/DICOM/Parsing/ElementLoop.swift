@@ -258,9 +258,6 @@ extension Parser {
             @inline(__always) func u16(_ i: Int) -> UInt16 {
                 be ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
             }
-            @inline(__always) func u32(_ i: Int) -> UInt32 {
-                be ? UInt32(u16(i)) << 16 | UInt32(u16(i + 2)) : UInt32(u16(i + 2)) << 16 | UInt32(u16(i))
-            }
             while b.count - pos >= 12 {
                 let group = u16(pos)
                 let tag = Tag(group: group, element: u16(pos + 2))
@@ -271,25 +268,10 @@ extension Parser {
                 var c = cursor
                 while c < w.count && w[c] < tag { c += 1 }
                 if c < w.count && w[c] == tag { break }
-                let header: Int, length: UInt32
-                if explicit {
-                    let vr = VR(b[pos + 4], b[pos + 5])
-                    guard vr.isKnown else { break }
-                    if vr.hasLongLength {
-                        header = 12
-                        length = u32(pos + 8)
-                    } else {
-                        header = 8
-                        length = UInt32(u16(pos + 6))
-                    }
-                } else {
-                    header = 8
-                    length = u32(pos + 4)
-                }
-                guard length != 0xFFFF_FFFF, header + Int(length) <= b.count - pos, count < limit else { break }
+                guard let size = Self.skippableSize(b, at: pos, explicit: explicit, bigEndian: be), count < limit else { break }
                 cursor = c
                 count += 1
-                pos += header + Int(length)
+                pos += size
                 lastTag = tag
             }
         }
@@ -306,26 +288,44 @@ extension Parser {
     /// skipped and nothing else: no value, charset or pixel representation, no error). Most of a
     /// header read for a few tags is such elements. False, having read nothing, for any other.
     @inline(__always) private mutating func skipInBuffer(explicit: Bool, bigEndian be: Bool) throws -> Bool {
-        guard input.available >= 12 else { return false }
+        let pos = input.pos
+        guard let size = input.buffer.withUnsafeBufferPointer({ Self.skippableSize($0, at: pos, explicit: explicit, bigEndian: be) }) else {
+            return false
+        }
+        try countElement(at: input.offset)
+        input.pos += size
+        return true
+    }
+
+    /// The whole size (header and value) of the element at `pos` in `b` when it can be skipped
+    /// without looking further: at least 12 bytes from `pos` in `b`, a known VR (explicit VR), a
+    /// defined length, the value wholly in `b`. Nil for any other element.
+    @inline(__always) private static func skippableSize(_ b: UnsafeBufferPointer<UInt8>, at pos: Int, explicit: Bool,
+                                                        bigEndian be: Bool) -> Int? {
+        guard b.count - pos >= 12 else { return nil }
+        @inline(__always) func u16(_ i: Int) -> UInt16 {
+            be ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
+        }
+        @inline(__always) func u32(_ i: Int) -> UInt32 {
+            be ? UInt32(u16(i)) << 16 | UInt32(u16(i + 2)) : UInt32(u16(i + 2)) << 16 | UInt32(u16(i))
+        }
         let header: Int, length: UInt32
         if explicit {
-            let vr = VR(input.u8(at: 4), input.u8(at: 5))
-            guard vr.isKnown else { return false }
+            let vr = VR(b[pos + 4], b[pos + 5])
+            guard vr.isKnown else { return nil }
             if vr.hasLongLength {
                 header = 12
-                length = input.u32(at: 8, bigEndian: be)
+                length = u32(pos + 8)
             } else {
                 header = 8
-                length = UInt32(input.u16(at: 6, bigEndian: be))
+                length = UInt32(u16(pos + 6))
             }
         } else {
             header = 8
-            length = input.u32(at: 4, bigEndian: be)
+            length = u32(pos + 4)
         }
-        guard length != 0xFFFF_FFFF, header + Int(length) <= input.available else { return false }
-        try countElement(at: input.offset)
-        input.pos += header + Int(length)
-        return true
+        guard length != 0xFFFF_FFFF, header + Int(length) <= b.count - pos else { return nil }
+        return header + Int(length)
     }
 
     /// Reads an element into `item` (nil: not kept) of the given encoding; `inPlace`: its value, when
