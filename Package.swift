@@ -39,7 +39,7 @@ let package = Package(
         // export's decoder helper: the only executable that links GDCM (whose libraries cost ~20 ms
         // to load, which every crawl would pay otherwise).
         .executableTarget(name: "dicomcrawler-decoder", dependencies: ["DICOM", "DICOMCrawler", "PixelCodecs"]),
-        .executableTarget(name: "dicom-bench", dependencies: ["DICOM"], path: "Benchmarks/dicom-bench"),
+        .executableTarget(name: "dicom-bench", dependencies: ["DICOM", "BenchSupport"], path: "Benchmarks/dicom-bench"),
         .target(name: "BenchSupport", dependencies: ["DICOM"], path: "Benchmarks/BenchSupport"),
         .executableTarget(name: "crawl-bench", dependencies: ["DICOM", "DICOMTestSupport", "DICOMCrawler", "BenchSupport"], path: "Benchmarks/crawl-bench"),
         .executableTarget(name: "scale-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/scale-bench"),
@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "export-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/export-bench",
                           exclude: ["old_tool.py"]),
         .executableTarget(name: "series-bench", dependencies: ["DICOM", "DICOMTestSupport", "BenchSupport"], path: "Benchmarks/series-bench"),
-        .executableTarget(name: "codec-bench", dependencies: ["DICOM", "DICOMTestSupport", "PixelCodecs", "HDF5"], path: "Benchmarks/codec-bench"),
+        .executableTarget(name: "codec-bench", dependencies: ["DICOM", "DICOMTestSupport", "PixelCodecs", "HDF5", "BenchSupport"], path: "Benchmarks/codec-bench"),
         .executableTarget(name: "make-examples", dependencies: ["DICOM", "DICOMTestSupport"], path: "Tools/make-examples"),
         .executableTarget(name: "dicom-fuzz", dependencies: ["DICOM"], path: "Fuzz"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "DICOMTestSupport"]),

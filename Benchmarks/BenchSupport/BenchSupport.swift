@@ -142,6 +142,14 @@ public func which(_ tool: String) -> String? {
 }
 
 /// `--name VALUE` from the command line, or the default.
+/// Seconds of `clock`: `CLOCK_MONOTONIC` (wall), `CLOCK_PROCESS_CPUTIME_ID` (this process's CPU,
+/// user and system, steadier on a machine that others share) or `CLOCK_THREAD_CPUTIME_ID`.
+public func clockSeconds(_ clock: clockid_t) -> Double {
+    var t = timespec()
+    clock_gettime(clock, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
 public func option(_ name: String, _ def: String) -> String {
     let args = CommandLine.arguments
     if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }

@@ -1,5 +1,6 @@
 // codec-bench: what the export job's pixel path costs: GDCM decoding per MB (JPEG 2000, JPEG-LS,
 // JPEG lossless), shuffle + deflate per thread, and HDF5 H5Dwrite_chunk of precompressed chunks.
+import BenchSupport
 import DICOM
 import DICOMTestSupport
 import Foundation
@@ -29,13 +30,6 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-/// CPU seconds (user + system) of this process so far: per-thread speed on a busy machine.
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
 }
 
 func frame(of path: String) -> (String, FrameAttributes, [UInt8])? {
@@ -83,13 +77,13 @@ for (name, args) in [("JPEG 2000 lossless (.90)", ["--j2k"]), ("JPEG 2000 lossy 
         _ = GDCMDecoder.decode(frame: bytes, transferSyntax: uid, attributes: attributes, threads: threads)
         let n = 40
         var ok = true
-        let cpu0 = cpuSeconds()
+        let cpu0 = clockSeconds(CLOCK_PROCESS_CPUTIME_ID)
         let t = seconds {
             for _ in 0..<n {
                 if case .failure = GDCMDecoder.decode(frame: bytes, transferSyntax: uid, attributes: attributes, threads: threads) { ok = false }
             }
         }
-        let cpu = cpuSeconds() - cpu0
+        let cpu = clockSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0
         let label = threads == 1 ? name : name + ", 2 threads"
         print(label.padding(toLength: 36, withPad: " ", startingAt: 0),
               String(format: "%12.1f %10.2f %14.1f %10.2f%@", Double(bytes.count) / 1024, t / Double(n) * 1000,
@@ -104,7 +98,7 @@ print("\nshuffle + deflate level 4 of 64 such slices (\(String(format: "%.0f", r
 for threads in [1, 2] {
     final class Sizes: @unchecked Sendable { var total = 0; let lock = NSLock() }
     let sizes = Sizes()
-    let cpu0 = cpuSeconds()
+    let cpu0 = clockSeconds(CLOCK_PROCESS_CPUTIME_ID)
     let t = seconds {
         DispatchQueue.concurrentPerform(iterations: threads) { w in
             var mine = 0
@@ -114,7 +108,7 @@ for threads in [1, 2] {
             sizes.lock.lock(); sizes.total += mine; sizes.lock.unlock()
         }
     }
-    let cpu = cpuSeconds() - cpu0
+    let cpu = clockSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0
     print(String(format: "%d thread(s): %.1f MB/s raw in total (wall), %.1f MB per CPU second, ratio %.2f", threads, rawMB / t,
                  rawMB / cpu, Double(slices.count * slices[0].count) / Double(sizes.total)))
 }

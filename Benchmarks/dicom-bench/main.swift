@@ -2,6 +2,7 @@
 // from memory and from disk, and prints time per file and MB/s of header bytes parsed.
 //   swift run -c release dicom-bench [DIR] [--iterations N] [--only ROW] [--cpu]
 // --cpu: the process's CPU time instead of wall time (steadier on a machine that others share).
+import BenchSupport
 import DICOM
 import Foundation
 
@@ -56,17 +57,10 @@ let seriesTags: Set<Tag> = [.sopInstanceUID, .studyInstanceUID, .seriesInstanceU
 func measure(_ body: () -> Int) -> (seconds: Double, check: Int) {
     if let only, !currentRow.contains(only) { return (0, 0) }
     var check = 0
-    let start = now()
+    let clock = cpuTime ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC
+    let start = clockSeconds(clock)
     for _ in 0..<iterations { check &+= body() }
-    return (Double(now() - start) / 1e9, check)
-}
-
-/// Nanoseconds of wall time, or of the process's CPU time with --cpu.
-func now() -> UInt64 {
-    guard cpuTime else { return DispatchTime.now().uptimeNanoseconds }
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    return (clockSeconds(clock) - start, check)
 }
 
 var currentRow = "memory: header (to pixel data)"

@@ -3,6 +3,7 @@
 // own path for native files) and compressed as the export compresses it (shuffle + deflate, one
 // chunk per slice). Divided by the jobs, it is the least wall time any export with these libraries
 // can take on this machine; the issue names it the floor to report beside the ratios.
+import BenchSupport
 import DICOM
 import Foundation
 import HDF5
@@ -10,13 +11,6 @@ import PixelCodecs
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// This thread's CPU seconds so far.
-func threadCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
 
 struct CodecWork {
     /// CPU seconds decoding, by transfer syntax UID.
@@ -44,9 +38,9 @@ func codecWork(tree: String, level: Int?) -> CodecWork {
         do throws(PixelError) {
             let reader = try PixelReader(file: file, fileDescriptor: fd, decoder: decoder)
             for i in 0..<reader.frameCount {
-                let t0 = threadCPUSeconds()
+                let t0 = clockSeconds(CLOCK_THREAD_CPUTIME_ID)
                 let frame = try reader.frame(i)
-                let t1 = threadCPUSeconds()
+                let t1 = clockSeconds(CLOCK_THREAD_CPUTIME_ID)
                 work.decode[syntax, default: 0] += t1 - t0
                 work.frames[syntax, default: 0] += 1
                 if let level {
@@ -55,7 +49,7 @@ func codecWork(tree: String, level: Int?) -> CodecWork {
                     } catch {
                         work.failures.append("\(path): \(error)")
                     }
-                    work.compress += threadCPUSeconds() - t1
+                    work.compress += clockSeconds(CLOCK_THREAD_CPUTIME_ID) - t1
                 }
             }
         } catch {
